@@ -1,0 +1,57 @@
+"""The one settings object, built once at start-up and passed to what needs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGED_POLICY = Path(__file__).parent / "policies" / "conneqtech.yaml"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, read from `TRACKGUARD_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACKGUARD_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("./trackguard-data"),
+        description="Where the embedded database, key file and exports live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is a SQLite file (WAL) in the data dir.",
+    )
+    key_file: Path | None = Field(
+        default=None, description="Master key file; default `<data_dir>/master.key`."
+    )
+    policy_file: Path = Field(
+        default=PACKAGED_POLICY, description="The privacy policy the platform enforces."
+    )
+    host: str = Field(default="127.0.0.1", description="Address the web server binds to.")
+    web_port: int = Field(default=8082, ge=0, le=65535, description="Web/API port (Traccar's).")
+    osmand_port: int = Field(default=5055, ge=0, le=65535)
+    gt06_port: int = Field(default=5023, ge=0, le=65535)
+    h02_port: int = Field(default=5013, ge=0, le=65535)
+    teltonika_port: int = Field(default=5027, ge=0, le=65535)
+    watch_port: int = Field(default=5093, ge=0, le=65535)
+    mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="MQTT broker.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'trackguard.db').resolve()}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file if self.key_file is not None else self.data_dir / "master.key"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir

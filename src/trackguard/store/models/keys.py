@@ -1,0 +1,47 @@
+"""Wrapped per-subject data keys and the master-key check value."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trackguard.store.base import AUTHENTICATION, Base, operational, personal, subject_link
+from trackguard.store.types import BigIntegerId, UTCDateTime
+
+
+class SubjectKey(Base):
+    """One data key of one subject and retention class, wrapped by the master key.
+
+    Destroying it (wrapped_key set to NULL) makes every ciphertext under it unreadable.
+    """
+
+    __tablename__ = "subject_keys"
+    __table_args__ = (
+        UniqueConstraint("subject_id", "key_class", "version"),
+        {"info": {"subject_column": "subject_id"}},
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
+    subject_id: Mapped[str] = personal("user.unique_id.pseudonymous", String(40), index=True)
+    key_class: Mapped[str] = operational(String(20))
+    version: Mapped[int] = operational(Integer, default=1)
+    wrapped_key: Mapped[bytes | None] = operational(LargeBinary, category=AUTHENTICATION)
+    master_key_id: Mapped[str] = operational(String(16))
+    created_at: Mapped[datetime] = operational(UTCDateTime())
+    destroyed_at: Mapped[datetime | None] = operational(UTCDateTime())
+
+
+class VaultMeta(Base):
+    """A single row: which master key the database's data keys are wrapped by."""
+
+    __tablename__ = "vault_meta"
+    __table_args__ = subject_link(None)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    master_key_id: Mapped[str] = operational(String(16))
+    # AES-GCM of a fixed text under the master key: proves the key file is the right one.
+    check_value: Mapped[bytes] = operational(LargeBinary, category=AUTHENTICATION)
+    created_at: Mapped[datetime] = operational(UTCDateTime())
+    rotated_at: Mapped[datetime | None] = operational(UTCDateTime())

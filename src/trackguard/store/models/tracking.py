@@ -1,0 +1,59 @@
+"""Trackers and the positions they report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trackguard.store.base import (
+    AUTHENTICATION,
+    Base,
+    new_id,
+    operational,
+    personal,
+    subject_link,
+)
+from trackguard.store.types import BigIntegerId, UTCDateTime
+
+
+class Device(Base):
+    """A tracker. Until a customer activates it, it belongs to nobody."""
+
+    __tablename__ = "devices"
+    __table_args__ = subject_link("customer_id")
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    customer_id: Mapped[str | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    # Keyed hash of the IMEI: how the gateway finds a device without storing the IMEI bare.
+    imei_index: Mapped[str] = personal("user.unique_id.pseudonymous", String(64), unique=True)
+    imei: Mapped[bytes | None] = personal("user.device.device_id", LargeBinary, encrypted=True)
+    name: Mapped[str | None] = personal("user.content.private", String(100))
+    protocol: Mapped[str | None] = operational(String(20))
+    model: Mapped[str | None] = operational(String(50))
+    activation_code_hash: Mapped[str | None] = operational(String(200), category=AUTHENTICATION)
+    armed: Mapped[bool] = personal("user.device", Boolean, default=False)
+    created_at: Mapped[datetime] = operational(UTCDateTime())
+    activated_at: Mapped[datetime | None] = operational(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = personal("user.location.precise", UTCDateTime())
+
+
+class Position(Base):
+    """One fix. Everything that places the person is in the encrypted payload."""
+
+    __tablename__ = "positions"
+    __table_args__ = (
+        Index("ix_positions_device_id_fix_time", "device_id", "fix_time"),
+        {"info": {"subject_column": "device_id", "subject_via": "devices.customer_id"}},
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    fix_time: Mapped[datetime] = personal("user.location.precise", UTCDateTime())
+    received_at: Mapped[datetime] = operational(UTCDateTime())
+    # Which key encrypted the payload: "subject:<id>:location:<version>" or "fleet:<version>".
+    key_ref: Mapped[str] = operational(String(80))
+    payload: Mapped[bytes] = personal("user.location.precise", LargeBinary, encrypted=True)
