@@ -50,6 +50,12 @@ def operational(*args: Any, category: str = OPERATIONAL, **kw: Any) -> MappedCol
     return mapped_column(*args, info={"category": category, "encrypted": False}, **kw)
 
 
-def subject_link(column: str | None) -> dict[str, Any]:
-    """Table info naming the column that identifies the data subject (None: no subject)."""
-    return {"info": {"subject_column": column}}
+KEY_CLASSES = ("profile", "location", "communications", "financial")
+
+
+def subject_link(column: str | None, *, key_class: str | None = None) -> dict[str, Any]:
+    """Table info: the column naming the data subject (None: no subject), and the
+    vault retention class whose per-subject key encrypts this table's encrypted columns."""
+    if key_class is not None and key_class not in KEY_CLASSES:
+        raise ValueError(f"unknown key class {key_class!r}")
+    return {"info": {"subject_column": column, "key_class": key_class}}

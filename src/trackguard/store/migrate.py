@@ -42,11 +42,3 @@ def downgrade(db: Database, revision: str) -> None:
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
-
-
-def autogenerate(db: Database, message: str) -> None:
-    """Developer aid: write a new revision from the difference between models and schema."""
-    config = _config()
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.revision(config, message=message, autogenerate=True)

@@ -33,7 +33,7 @@ class Customer(Base):
     """A customer account. Identity and contact fields are vault ciphertext."""
 
     __tablename__ = "customers"
-    __table_args__ = subject_link("id")
+    __table_args__ = subject_link("id", key_class="profile")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     business_account_id: Mapped[str | None] = mapped_column(

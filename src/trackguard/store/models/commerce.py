@@ -18,7 +18,7 @@ from trackguard.store.types import UTCDateTime
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = subject_link("customer_id")
+    __table_args__ = subject_link("customer_id", key_class="financial")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = mapped_column(
@@ -36,7 +36,7 @@ class Order(Base):
 
 class ReturnRequest(Base):
     __tablename__ = "returns"
-    __table_args__ = subject_link("customer_id")
+    __table_args__ = subject_link("customer_id", key_class="financial")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -51,7 +51,7 @@ class ReturnRequest(Base):
 
 class Payment(Base):
     __tablename__ = "payments"
-    __table_args__ = subject_link("customer_id")
+    __table_args__ = subject_link("customer_id", key_class="financial")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = mapped_column(
@@ -76,7 +76,7 @@ class Purchase(Base):
     """One line of a customer's purchase history (product bought, when, how many)."""
 
     __tablename__ = "purchases"
-    __table_args__ = subject_link("customer_id")
+    __table_args__ = subject_link("customer_id", key_class="financial")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = mapped_column(

@@ -21,7 +21,7 @@ def _customer_fk() -> Mapped[str | None]:
 
 class ChatMessage(Base):
     __tablename__ = "chat_messages"
-    __table_args__ = subject_link("customer_id")
+    __table_args__ = subject_link("customer_id", key_class="communications")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = _customer_fk()
@@ -35,7 +35,7 @@ class ChatMessage(Base):
 
 class CallRecording(Base):
     __tablename__ = "call_recordings"
-    __table_args__ = subject_link("customer_id")
+    __table_args__ = subject_link("customer_id", key_class="communications")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = _customer_fk()
@@ -53,7 +53,7 @@ class CallRecording(Base):
 
 class WhatsAppConversation(Base):
     __tablename__ = "whatsapp_conversations"
-    __table_args__ = subject_link("customer_id")
+    __table_args__ = subject_link("customer_id", key_class="communications")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = _customer_fk()
@@ -70,7 +70,7 @@ class WhatsAppConversation(Base):
 
 class EmailMessage(Base):
     __tablename__ = "emails"
-    __table_args__ = subject_link("customer_id")
+    __table_args__ = subject_link("customer_id", key_class="communications")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = _customer_fk()
@@ -86,7 +86,7 @@ class EmailMessage(Base):
 
 class Complaint(Base):
     __tablename__ = "complaints"
-    __table_args__ = subject_link("customer_id")
+    __table_args__ = subject_link("customer_id", key_class="communications")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = _customer_fk()

@@ -33,7 +33,7 @@ class WebVisit(Base):
     """Raw website visit data (kept briefly; statistics are made from it without IPs)."""
 
     __tablename__ = "web_visits"
-    __table_args__ = subject_link("customer_id")
+    __table_args__ = subject_link("customer_id", key_class="profile")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = mapped_column(
@@ -54,7 +54,7 @@ class WebVisit(Base):
 
 class SurveyAnswer(Base):
     __tablename__ = "survey_answers"
-    __table_args__ = subject_link("customer_id")
+    __table_args__ = subject_link("customer_id", key_class="profile")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = mapped_column(
@@ -73,7 +73,7 @@ class ThirdPartyData(Base):
     """What we learnt about a person from someone else (e.g. a social media platform)."""
 
     __tablename__ = "third_party_data"
-    __table_args__ = subject_link("customer_id")
+    __table_args__ = subject_link("customer_id", key_class="profile")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = mapped_column(

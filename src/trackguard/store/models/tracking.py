@@ -22,7 +22,7 @@ class Device(Base):
     """A tracker. Until a customer activates it, it belongs to nobody."""
 
     __tablename__ = "devices"
-    __table_args__ = subject_link("customer_id")
+    __table_args__ = subject_link("customer_id", key_class="profile")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = mapped_column(
@@ -47,7 +47,8 @@ class Position(Base):
     __tablename__ = "positions"
     __table_args__ = (
         Index("ix_positions_device_id_fix_time", "device_id", "fix_time"),
-        {"info": {"subject_column": "device_id", "subject_via": "devices.customer_id"}},
+        {"info": {"subject_column": "device_id", "subject_via": "devices.customer_id",
+                  "key_class": "location"}},
     )
 
     id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 17:41:08.057057
+Create Date: 2026-11-25 17:42:47.906807
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def upgrade() -> None:
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_audit_entries')),
     sa.UniqueConstraint('hash', name=op.f('uq_audit_entries_hash')),
-    info={'subject_column': 'subject_id'}
+    info={'subject_column': 'subject_id', 'key_class': None}
     )
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_entries_subject_id'), ['subject_id'], unique=False)
@@ -44,7 +44,7 @@ def upgrade() -> None:
     sa.Column('company_name', sa.String(length=200), nullable=False),
     sa.Column('created_at', trackguard.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_business_accounts')),
-    info={'subject_column': None}
+    info={'subject_column': None, 'key_class': None}
     )
     op.create_table('subject_keys',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -69,7 +69,7 @@ def upgrade() -> None:
     sa.Column('created_at', trackguard.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('rotated_at', trackguard.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_vault_meta')),
-    info={'subject_column': None}
+    info={'subject_column': None, 'key_class': None}
     )
     op.create_table('customers',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -96,7 +96,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['business_account_id'], ['business_accounts.id'], name=op.f('fk_customers_business_account_id_business_accounts'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customers')),
     sa.UniqueConstraint('email_index', name=op.f('uq_customers_email_index')),
-    info={'subject_column': 'id'}
+    info={'subject_column': 'id', 'key_class': 'profile'}
     )
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customers_business_account_id'), ['business_account_id'], unique=False)
@@ -112,7 +112,7 @@ def upgrade() -> None:
     sa.Column('audio', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_call_recordings_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_call_recordings')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': 'communications'}
     )
     with op.batch_alter_table('call_recordings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_call_recordings_customer_id'), ['customer_id'], unique=False)
@@ -127,7 +127,7 @@ def upgrade() -> None:
     sa.Column('relevant_to_service', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_chat_messages_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_messages')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': 'communications'}
     )
     with op.batch_alter_table('chat_messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_chat_messages_conversation_id'), ['conversation_id'], unique=False)
@@ -144,7 +144,7 @@ def upgrade() -> None:
     sa.Column('resolved_at', trackguard.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_complaints_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_complaints')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': 'communications'}
     )
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_complaints_customer_id'), ['customer_id'], unique=False)
@@ -160,7 +160,7 @@ def upgrade() -> None:
     sa.Column('at', trackguard.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_consent_events_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consent_events')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': None}
     )
     with op.batch_alter_table('consent_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_consent_events_customer_id'), ['customer_id'], unique=False)
@@ -181,7 +181,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_devices_customer_id_customers'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_devices')),
     sa.UniqueConstraint('imei_index', name=op.f('uq_devices_imei_index')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': 'profile'}
     )
     with op.batch_alter_table('devices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_devices_customer_id'), ['customer_id'], unique=False)
@@ -195,7 +195,7 @@ def upgrade() -> None:
     sa.Column('body', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_emails_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_emails')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': 'communications'}
     )
     with op.batch_alter_table('emails', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_emails_customer_id'), ['customer_id'], unique=False)
@@ -212,7 +212,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_orders_customer_id_customers'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_orders')),
     sa.UniqueConstraint('order_number', name=op.f('uq_orders_order_number')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': 'financial'}
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_orders_customer_id'), ['customer_id'], unique=False)
@@ -231,7 +231,7 @@ def upgrade() -> None:
     sa.Column('outcome', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_rights_requests_customer_id_customers'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rights_requests')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': None}
     )
     with op.batch_alter_table('rights_requests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rights_requests_customer_id'), ['customer_id'], unique=False)
@@ -246,7 +246,7 @@ def upgrade() -> None:
     sa.Column('answered_at', trackguard.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_survey_answers_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_answers')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': 'profile'}
     )
     with op.batch_alter_table('survey_answers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_survey_answers_customer_id'), ['customer_id'], unique=False)
@@ -262,7 +262,7 @@ def upgrade() -> None:
     sa.Column('content', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_third_party_data_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_third_party_data')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': 'profile'}
     )
     with op.batch_alter_table('third_party_data', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_third_party_data_customer_id'), ['customer_id'], unique=False)
@@ -281,7 +281,7 @@ def upgrade() -> None:
     sa.Column('operating_system', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_web_visits_customer_id_customers'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_web_visits')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': 'profile'}
     )
     with op.batch_alter_table('web_visits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_web_visits_customer_id'), ['customer_id'], unique=False)
@@ -296,7 +296,7 @@ def upgrade() -> None:
     sa.Column('transcript', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_whatsapp_conversations_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_whatsapp_conversations')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': 'communications'}
     )
     with op.batch_alter_table('whatsapp_conversations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_whatsapp_conversations_customer_id'), ['customer_id'], unique=False)
@@ -316,7 +316,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_payments_customer_id_customers'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_payments_order_id_orders'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': 'financial'}
     )
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payments_customer_id'), ['customer_id'], unique=False)
@@ -331,7 +331,7 @@ def upgrade() -> None:
     sa.Column('payload', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_positions_device_id_devices'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_positions')),
-    info={'subject_column': 'device_id', 'subject_via': 'devices.customer_id'}
+    info={'subject_column': 'device_id', 'subject_via': 'devices.customer_id', 'key_class': 'location'}
     )
     with op.batch_alter_table('positions', schema=None) as batch_op:
         batch_op.create_index('ix_positions_device_id_fix_time', ['device_id', 'fix_time'], unique=False)
@@ -348,7 +348,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_purchases_customer_id_customers'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_purchases_order_id_orders'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_purchases')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': 'financial'}
     )
     with op.batch_alter_table('purchases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_purchases_customer_id'), ['customer_id'], unique=False)
@@ -365,7 +365,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_returns_customer_id_customers'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_returns_order_id_orders'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_returns')),
-    info={'subject_column': 'customer_id'}
+    info={'subject_column': 'customer_id', 'key_class': 'financial'}
     )
     with op.batch_alter_table('returns', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_returns_customer_id'), ['customer_id'], unique=False)
