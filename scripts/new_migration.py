@@ -11,6 +11,7 @@ is written by hand.
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -35,8 +36,12 @@ def main(message: str) -> None:
             command.revision(config, message=message, autogenerate=True, rev_id=revision)
         db.dispose()
     for path in versions.glob(f"{revision}_*.py"):
-        path.rename(versions / f"{revision}_{slug}.py")
-        print(f"wrote {versions / f'{revision}_{slug}.py'}")
+        target = versions / f"{revision}_{slug}.py"
+        path.rename(target)
+        # Alembic writes long lines; make the revision look like the rest of the code.
+        subprocess.run(["ruff", "check", "--fix", "--quiet", str(target)], check=False)
+        subprocess.run(["ruff", "format", "--quiet", str(target)], check=False)
+        print(f"wrote {target}")
 
 
 if __name__ == "__main__":
