@@ -27,7 +27,8 @@ app.command("serve")(serve.serve)
 def main() -> None:
     """Entry point: a TrackguardError becomes `error: <message>` and exit code 1."""
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns typer.Exit codes instead of exiting.
+        code = app(standalone_mode=False)
     except TrackguardError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(1)
@@ -43,6 +44,8 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

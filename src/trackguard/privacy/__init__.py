@@ -1,0 +1,1 @@
+"""Privacy machinery: audit log, and (in later issues) consent, purpose gate, rights, retention."""

@@ -1,0 +1,155 @@
+"""Every error leaves the web layer here, as `application/problem+json` (RFC 9457).
+
+The `TrackguardError` hierarchy, HTTP errors (unknown paths, wrong methods),
+request validation errors and anything unexpected all become a problem object
+with type, title, status and detail. Nothing else answers with an error, so no
+response ever carries a stack trace, and a detail never echoes request input
+(it may be personal data). Server-side failures get a generic detail: their
+messages can name files and settings that are none of a visitor's business.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from trackguard.errors import (
+    AuditChainBroken,
+    ConfigurationError,
+    Forbidden,
+    KeyDestroyed,
+    NotFound,
+    PolicyError,
+    TrackguardError,
+    VaultError,
+)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger(__name__)
+
+# Most specific first; the first class in an error's MRO that is listed decides.
+STATUS_BY_ERROR: dict[type[TrackguardError], int] = {
+    NotFound: 404,
+    Forbidden: 403,
+    KeyDestroyed: 410,  # crypto-shredded on purpose: gone for good, not a fault
+    ConfigurationError: 500,
+    PolicyError: 500,
+    VaultError: 500,
+    AuditChainBroken: 500,
+    TrackguardError: 400,
+}
+SERVER_FAULT_DETAIL = "The server could not complete the request."
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    code: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> ProblemResponse:
+    """A problem response. The type stays `about:blank`, so the title is the status
+    phrase (RFC 9457 §4.2.1); `code` names the trackguard error for clients to switch on."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail or HTTPStatus(status).description,
+    }
+    if code:
+        body["code"] = code
+    body.update(extensions)
+    return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def status_for(error: TrackguardError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 500
+
+
+def error_code(error: Exception) -> str:
+    """`KeyDestroyed` -> `key-destroyed`: stable, and free of any message text."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", type(error).__name__).lower()
+
+
+async def _trackguard_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, TrackguardError)
+    status = status_for(exc)
+    if status >= 500:
+        log.error("%s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+        return problem(status, SERVER_FAULT_DETAIL, code=error_code(exc))
+    # TrackguardError messages name records and fields, never values (errors.py).
+    return problem(status, str(exc), code=error_code(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, HTTPException)
+    detail: str | None = exc.detail if isinstance(exc.detail, str) else None
+    if detail == HTTPStatus(exc.status_code).phrase:
+        detail = None  # Starlette's default detail only repeats the title
+    return problem(exc.status_code, detail, headers=exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    # Where and why only: pydantic's "input" and "ctx" can echo what was sent.
+    errors = [
+        {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
+        for error in exc.errors()
+    ]
+    return problem(422, "The request is not valid.", errors=errors)
+
+
+class UnhandledErrors:
+    """Turns an unexpected exception into a generic 500 problem (and logs it).
+
+    Installed inside the security-headers middleware, so the 500 carries the same
+    headers as every other response; Starlette's own last-resort handler sits
+    outside all middleware and would not.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise  # half a response is out; only the server can end it now
+            await problem(500, SERVER_FAULT_DETAIL)(scope, receive, send)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Map every error to problem+json; call before adding the security headers."""
+    app.add_exception_handler(TrackguardError, _trackguard_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(UnhandledErrors)
