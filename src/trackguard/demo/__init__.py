@@ -1,0 +1,1 @@
+"""Deterministic, realistic demo data: `generate` makes plain values, `seed` writes them."""

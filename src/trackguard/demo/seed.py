@@ -1,0 +1,343 @@
+"""Write the generated demo data: ORM rows, personal fields sealed by the vault.
+
+One transaction: a seed that fails half-way leaves nothing behind, and running it
+again when the demo login exists changes nothing (it is found by its blind index).
+"""
+
+from __future__ import annotations
+
+import secrets
+import wave
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
+from io import BytesIO
+from random import Random
+from typing import TYPE_CHECKING, TypeVar
+
+from argon2 import PasswordHasher
+from sqlalchemy import FromClause, insert, select
+from sqlalchemy.orm import Session
+
+from trackguard.demo.generate import (
+    DEFAULT_CUSTOMERS,
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    generate,
+    transcript_json,
+)
+from trackguard.demo.plans import CustomerPlan, DemoData, DevicePlan
+from trackguard.demo.position_payload import (
+    POSITION_COLUMN,
+    POSITION_KEY_CLASS,
+    POSITION_TABLE,
+    encode_position_payload,
+    position_key_ref,
+    position_row_binding,
+)
+from trackguard.demo.rules import rules_from_policy
+from trackguard.privacy.audit import AuditLog
+from trackguard.runtime import Runtime
+from trackguard.store.base import Base, new_id
+from trackguard.store.models import (
+    BusinessAccount,
+    CallRecording,
+    ChatMessage,
+    Complaint,
+    ConsentEvent,
+    Customer,
+    Device,
+    EmailMessage,
+    Order,
+    Payment,
+    Position,
+    Purchase,
+    ReturnRequest,
+    RightsRequest,
+    SurveyAnswer,
+    ThirdPartyData,
+    WebVisit,
+    WhatsAppConversation,
+)
+from trackguard.vault import FLEET_SUBJECT, Vault
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+ACTOR, ROLE = "demo-seed", "system"
+AUDIT_PURPOSE = "demo_data"
+AUDIT_ACTION = "demo.seed.create"
+# The demo login gets the real cost; the others' random passwords are never shown and
+# are 128-bit strong, so a cheap hash loses nothing and keeps the seed under a second.
+_REAL_HASHER = PasswordHasher()
+_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+Progress = Callable[[int, int], None]
+_Row = TypeVar("_Row", bound=Base)
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    created: bool  # False: the demo login already existed and nothing was written
+    counts: dict[str, int] = field(default_factory=dict)  # table name -> rows written
+    demo_email: str = DEMO_EMAIL
+    demo_password: str = DEMO_PASSWORD
+    demo_customer_id: str | None = None
+
+
+def demo_customer_id(session: Session, vault: Vault) -> str | None:
+    """The demo login's customer id, if the demo data is there."""
+    index = vault.blind_index("email", DEMO_EMAIL)
+    return session.scalar(select(Customer.id).where(Customer.email_index == index))
+
+
+def seed_demo(
+    runtime: Runtime,
+    *,
+    seed: int = 1,
+    customers: int = DEFAULT_CUSTOMERS,
+    progress: Progress | None = None,
+) -> SeedReport:
+    """Fill the database with the demo data set for `seed` (see `generate`)."""
+    with runtime.db.session() as session:
+        existing = demo_customer_id(session, runtime.vault)
+        if existing is not None:
+            return SeedReport(created=False, demo_customer_id=existing)
+        data = generate(seed, runtime.clock(), rules_from_policy(runtime.policy), customers)
+        writer = _Writer(session, runtime, Random(f"{seed}:writer"))
+        # The vault reads keys as it goes; flushing every pending row before each of
+        # those reads buys nothing. The writer flushes where foreign keys need it.
+        with session.no_autoflush:
+            demo_id = writer.write(data, progress)
+        return SeedReport(created=True, counts=dict(writer.counts), demo_customer_id=demo_id)
+
+
+class _Writer:
+    def __init__(self, session: Session, runtime: Runtime, rng: Random) -> None:
+        self.session, self.vault, self.runtime = session, runtime.vault, runtime
+        self.rng = rng
+        self.counts: Counter[str] = Counter()
+        self.tables: dict[str, set[FromClause]] = {}  # customer id -> tables written, for the audit
+        self.device_ids: dict[tuple[str | None, str], str] = {}  # (customer, IMEI) -> device id
+
+    def row(
+        self, model: type[_Row], plan: DataclassInstance, owner: str | None, **extra: object
+    ) -> _Row:
+        """Add a `model` row from `plan`, whose field names are the model's column names.
+
+        Plain columns are copied; vault-encrypted ones are sealed (after the plain ones,
+        because the subject the ciphertext binds to is one of them). `extra` adds or
+        overrides values, e.g. the foreign keys.
+        """
+        columns = model.__table__.columns
+        values = {f.name: getattr(plan, f.name) for f in fields(plan) if f.name in columns}
+        values |= extra
+        sealed = {k: values.pop(k) for k in list(values) if columns[k].info.get("encrypted")}
+        obj = model(id=new_id(), **values)
+        for column, value in sealed.items():
+            self.vault.seal(self.session, obj, column, value)
+        self.session.add(obj)
+        self.counts[model.__tablename__] += 1
+        if owner is not None:
+            self.tables.setdefault(owner, set()).add(model.__table__)
+        return obj
+
+    def write(self, data: DemoData, progress: Progress | None) -> str:
+        total = len(data.customers) + 2
+        businesses = [self.row(BusinessAccount, b, None).id for b in data.business_accounts]
+        for device in data.stock_devices:
+            self._device(device, None)
+        for visit in data.anonymous_visits:
+            # A visitor we do not know: the vault seals the IP under the fleet's short-lived key.
+            self.row(WebVisit, visit, None, customer_id=None)
+        ids = []
+        for done, plan in enumerate(data.customers, start=1):
+            business = businesses[plan.business] if plan.business is not None else None
+            ids.append(self._customer(plan, business))
+            if progress:
+                progress(done, total)
+        self.session.flush()  # devices must exist before their positions
+        self._positions(data.stock_devices, None)
+        for plan, customer_id in zip(data.customers, ids, strict=True):
+            self._positions(plan.devices, customer_id)
+        if progress:
+            progress(total - 1, total)
+        self._audit()
+        if progress:
+            progress(total, total)
+        return ids[0]
+
+    # -- customers ---------------------------------------------------------------------
+
+    def _customer(self, plan: CustomerPlan, business_id: str | None) -> str:
+        password = plan.password or secrets.token_urlsafe(16)
+        hasher = _REAL_HASHER if plan.password else _CHEAP_HASHER
+        customer = self.row(
+            Customer,
+            plan,
+            None,
+            business_account_id=business_id,
+            email_index=self.vault.blind_index("email", plan.email),
+            password_hash=hasher.hash(password),
+            birth_date=plan.birth_date.isoformat(),
+            status="active",
+        )
+        cid = customer.id
+        self.tables[cid] = {Customer.__table__}
+        for device in plan.devices:
+            self._device(device, cid)
+        self._commerce(plan, cid)
+        self._communications(plan, cid)
+        self._engagement(plan, cid)
+        return cid
+
+    def _device(self, plan: DevicePlan, customer_id: str | None) -> None:
+        code = plan.activation_code
+        device = self.row(
+            Device,
+            plan,
+            customer_id,
+            customer_id=customer_id,
+            imei_index=self.vault.blind_index("imei", plan.imei),
+            # Stock devices keep only the keyed hash: nobody's IMEI is stored readable
+            # until a customer activates the tracker and it becomes their data.
+            imei=plan.imei if customer_id is not None else None,
+            activation_code_hash=_CHEAP_HASHER.hash(code) if code else None,
+        )
+        self.device_ids[(customer_id, plan.imei)] = device.id
+
+    def _commerce(self, plan: CustomerPlan, cid: str) -> None:
+        for o in plan.orders:
+            order = self.row(Order, o, cid, customer_id=cid, total_cents=o.total_cents)
+            link = {"customer_id": cid, "order_id": order.id}
+            for line in o.purchases:
+                self.row(Purchase, line, cid, **link)
+            if o.payment is not None:
+                self.row(Payment, o.payment, cid, **link)
+            if o.return_request is not None:
+                self.row(ReturnRequest, o.return_request, cid, **link)
+
+    def _communications(self, plan: CustomerPlan, cid: str) -> None:
+        for chat in plan.chats:
+            conversation = new_id()
+            for m in chat.messages:
+                self.row(
+                    ChatMessage,
+                    m,
+                    cid,
+                    customer_id=cid,
+                    conversation_id=conversation,
+                    relevant_to_service=chat.relevant_to_service,
+                )
+        for call in plan.calls:
+            self.row(
+                CallRecording,
+                call,
+                cid,
+                customer_id=cid,
+                media_type="audio/wav",
+                audio=_tone_wav(self.rng),
+            )
+        for wa in plan.whatsapps:
+            self.row(
+                WhatsAppConversation,
+                wa,
+                cid,
+                customer_id=cid,
+                message_count=len(wa.messages),
+                media_type="application/json",
+                transcript=transcript_json(wa.messages),
+            )
+        for kind, plans in ((EmailMessage, plan.emails), (Complaint, plan.complaints)):
+            for item in plans:
+                self.row(kind, item, cid, customer_id=cid)
+
+    def _engagement(self, plan: CustomerPlan, cid: str) -> None:
+        version = self.runtime.policy.version_id
+        for consent in plan.consents:
+            self.row(ConsentEvent, consent, cid, customer_id=cid, policy_version=version)
+        kinds = (
+            (WebVisit, plan.visits),
+            (SurveyAnswer, plan.surveys),
+            (ThirdPartyData, plan.third_party),
+            (RightsRequest, plan.rights_requests),
+        )
+        for kind, plans in kinds:
+            for item in plans:
+                self.row(kind, item, cid, customer_id=cid)
+
+    # -- positions ---------------------------------------------------------------------
+
+    def _positions(self, devices: Iterable[DevicePlan], owner: str | None) -> None:
+        """Encrypt each fix under the owner's location key (the fleet's for nobody's)."""
+        subject = owner if owner is not None else FLEET_SUBJECT
+        rows: list[dict[str, object]] = []
+        for device in devices:
+            device_id = self.device_ids[(owner, device.imei)]
+            for point in device.track:
+                payload = self.vault.encrypt(
+                    self.session,
+                    encode_position_payload(point.fix),
+                    subject=subject,
+                    key_class=POSITION_KEY_CLASS,
+                    table=POSITION_TABLE,
+                    column=POSITION_COLUMN,
+                    row=position_row_binding(device_id, point.fix_time),
+                )
+                rows.append(
+                    {
+                        "device_id": device_id,
+                        "fix_time": point.fix_time,
+                        "received_at": point.received_at,
+                        "payload": payload,
+                    }
+                )
+        if not rows:
+            return
+        version = self.vault.current_key_version(self.session, subject, POSITION_KEY_CLASS)
+        key_ref = position_key_ref(owner, version or 1)
+        for row in rows:
+            row["key_ref"] = key_ref
+        # One executemany instead of an ORM object per fix: positions are the big table.
+        self.session.execute(insert(Position), rows)
+        self.counts[POSITION_TABLE] += len(rows)
+        if owner is not None:
+            self.tables[owner].add(Position.__table__)
+
+    # -- audit -------------------------------------------------------------------------
+
+    def _audit(self) -> None:
+        """One entry per customer: what the seed wrote about them, in categories."""
+        log = AuditLog(self.runtime.clock)
+        for cid, tables in self.tables.items():
+            categories = {
+                str(column.info["category"])
+                for table in tables
+                for column in table.columns
+                if str(column.info.get("category", "")).startswith("user.")
+            }
+            log.append(
+                self.session,
+                actor=ACTOR,
+                role=ROLE,
+                purpose=AUDIT_PURPOSE,
+                subject_id=cid,
+                categories=sorted(categories),
+                action=AUDIT_ACTION,
+            )
+            self.counts["audit_entries"] += 1
+
+
+def _tone_wav(rng: Random) -> bytes:
+    """A quarter second of telephone-quality tone: a stand-in for the recording itself,
+    small enough that dozens of them cost nothing and still a real audio file."""
+    rate, frequency = 8000, rng.choice((350, 440, 480, 620))
+    period = rate // frequency
+    samples = bytes(128 + (48 if (i % period) < period // 2 else -48) for i in range(rate // 4))
+    buffer = BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(rate)
+        out.writeframes(samples)
+    return buffer.getvalue()
