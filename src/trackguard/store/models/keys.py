@@ -34,7 +34,11 @@ class SubjectKey(Base):
 
 
 class VaultMeta(Base):
-    """A single row: which master key the database's data keys are wrapped by."""
+    """A single row (id 1): which master key the database's data keys are wrapped by.
+
+    Its presence means the database has a vault: from then on trackguard refuses
+    to start without the matching key file instead of making a new key.
+    """
 
     __tablename__ = "vault_meta"
     __table_args__ = subject_link(None)
@@ -43,5 +47,8 @@ class VaultMeta(Base):
     master_key_id: Mapped[str] = operational(String(16))
     # AES-GCM of a fixed text under the master key: proves the key file is the right one.
     check_value: Mapped[bytes] = operational(LargeBinary, category=AUTHENTICATION)
+    # The blind-index key, wrapped by the master key. A key of its own, not derived from
+    # the master, so rotating the master leaves every stored blind index valid.
+    wrapped_index_key: Mapped[bytes] = operational(LargeBinary, category=AUTHENTICATION)
     created_at: Mapped[datetime] = operational(UTCDateTime())
     rotated_at: Mapped[datetime | None] = operational(UTCDateTime())
