@@ -19,7 +19,11 @@ class PolicyError(TrackguardError):
     """The policy file is malformed or promises something the code cannot do."""
 
     def __init__(
-        self, message: str, *, file: str | None = None, line: int | None = None,
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
         field: str | None = None,
     ) -> None:
         self.file, self.line, self.field, self.reason = file, line, field, message

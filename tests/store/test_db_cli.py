@@ -32,11 +32,18 @@ def test_db_upgrade_honours_the_database_url(tmp_path: Path, database_url: str) 
 
 
 def test_errors_are_one_line_without_a_traceback(tmp_path: Path) -> None:
-    env = {"TRACKGUARD_DATA_DIR": str(tmp_path), "TRACKGUARD_DATABASE_URL": "mysql://x/y",
-           "PATH": "/usr/bin:/bin"}
+    env = {
+        "TRACKGUARD_DATA_DIR": str(tmp_path),
+        "TRACKGUARD_DATABASE_URL": "mysql://x/y",
+        "PATH": "/usr/bin:/bin",
+    }
     done = subprocess.run(
         [sys.executable, "-m", "trackguard.cli", "db", "upgrade"],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 1
     assert done.stderr.strip().startswith("error: unsupported database backend 'mysql'")

@@ -62,9 +62,7 @@ class Customer(Base):
     postal_address: Mapped[bytes | None] = personal(
         "user.contact.address", LargeBinary, encrypted=True
     )
-    phone: Mapped[bytes | None] = personal(
-        "user.contact.phone_number", LargeBinary, encrypted=True
-    )
+    phone: Mapped[bytes | None] = personal("user.contact.phone_number", LargeBinary, encrypted=True)
     ip_address: Mapped[bytes | None] = personal(
         "user.device.ip_address", LargeBinary, encrypted=True
     )

@@ -93,8 +93,6 @@ class Complaint(Base):
     filed_at: Mapped[datetime] = personal("user.content.private.complaint", UTCDateTime())
     channel: Mapped[str] = operational(String(20))  # "email", "letter", "portal", "phone"
     topic: Mapped[str] = operational(String(40))
-    body: Mapped[bytes] = personal(
-        "user.content.private.complaint", LargeBinary, encrypted=True
-    )
+    body: Mapped[bytes] = personal("user.content.private.complaint", LargeBinary, encrypted=True)
     status: Mapped[str] = operational(String(20), default="open")
     resolved_at: Mapped[datetime | None] = operational(UTCDateTime())

@@ -47,8 +47,13 @@ class Position(Base):
     __tablename__ = "positions"
     __table_args__ = (
         Index("ix_positions_device_id_fix_time", "device_id", "fix_time"),
-        {"info": {"subject_column": "device_id", "subject_via": "devices.customer_id",
-                  "key_class": "location"}},
+        {
+            "info": {
+                "subject_column": "device_id",
+                "subject_via": "devices.customer_id",
+                "key_class": "location",
+            }
+        },
     )
 
     id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
