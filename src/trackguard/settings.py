@@ -37,6 +37,29 @@ class Settings(BaseSettings):
     teltonika_port: int = Field(default=5027, ge=0, le=65535)
     watch_port: int = Field(default=5093, ge=0, le=65535)
     mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="MQTT broker.")
+    mqtt_topic: str = Field(default="owntracks/+/+", description="OwnTracks topic filter.")
+    # Which gateways `serve` starts: comma-separated protocol names, or "none".
+    gateways: str = Field(default="osmand,gt06,teltonika,h02,watch,mqtt")
+    gateway_max_connections: int = Field(default=10_000, ge=1)
+    gateway_idle_timeout: float = Field(default=600.0, gt=0, description="Seconds.")
+    gateway_max_frame: int = Field(default=65_536, ge=64, description="Bytes.")
+    batch_max_rows: int = Field(default=5_000, ge=1)
+    batch_max_delay: float = Field(default=0.05, gt=0, description="Seconds a batch waits.")
+    queue_max_rows: int = Field(default=100_000, ge=1, description="Backpressure bound.")
+    # Bad-fix filters (tracking): each can be switched off with 0 / false.
+    filter_invalid: bool = True
+    filter_zero: bool = True
+    filter_duplicate: bool = True
+    filter_future_seconds: float = Field(default=300.0, ge=0)
+    filter_max_speed_kmh: float = Field(default=500.0, ge=0, description="Impossible jump.")
+    smtp_host: str = Field(default="127.0.0.1")
+    smtp_port: int = Field(default=25, ge=0, le=65535)
+    smtp_sender: str = Field(default="alarms@trackguard.example")
+
+    @property
+    def enabled_gateways(self) -> list[str]:
+        names = [n.strip() for n in self.gateways.split(",") if n.strip()]
+        return [] if names == ["none"] else names
 
     @property
     def resolved_database_url(self) -> str:
