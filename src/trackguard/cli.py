@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from trackguard.commands import audit, db, demo, keys, policy, serve
+from trackguard.commands import audit, db, demo, keys, policy, serve, simulate
 from trackguard.errors import TrackguardError
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(demo.app, name="demo")
 app.command("serve")(serve.serve)
+app.command("simulate")(simulate.simulate)
 
 
 def main() -> None:

@@ -66,7 +66,7 @@ class PositionReport:
     ignition: bool | None = None
     motion: bool | None = None
     alarm: Alarm | None = None
-    attributes: Mapping[str, object] = field(default=EMPTY)
+    attributes: Mapping[str, object] = field(default_factory=lambda: EMPTY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ class Decoded:
     positions: tuple[PositionReport, ...] = ()
     ack: bytes | None = None
     close: bool = False
-    attributes: Mapping[str, object] = field(default=EMPTY)
+    attributes: Mapping[str, object] = field(default_factory=lambda: EMPTY)
 
 
 @dataclass
@@ -97,7 +97,7 @@ class Session:
 
 
 class Framer(Protocol):
-    def __call__(self, buffer: bytes) -> tuple[bytes | None, int]:
+    def __call__(self, buffer: bytes, /) -> tuple[bytes | None, int]:
         """(one complete frame or None if more bytes are needed, bytes consumed).
 
         Consumed bytes may exceed the frame (skipped noise) and may be > 0 with no
@@ -107,7 +107,7 @@ class Framer(Protocol):
 
 
 class Decoder(Protocol):
-    def __call__(self, frame: bytes, session: Session) -> Decoded: ...
+    def __call__(self, frame: bytes, session: Session, /) -> Decoded: ...
 
 
 @dataclass(frozen=True)
@@ -116,12 +116,15 @@ class DeviceEncoder:
 
     `hello` is the first frame after connecting (login/IMEI handshake), if any;
     `position` encodes one report; `read_ack` returns the length of one complete
-    ack at the start of `buffer`, 0 when more bytes are needed.
+    ack at the start of `buffer`, 0 when more bytes are needed. `acks_positions`
+    is False for protocols whose server answers reports with nothing (H02, the
+    watch protocol's UD): a device of those cannot know a report was stored.
     """
 
     hello: Callable[[str], bytes | None]
     position: Callable[[PositionReport, int], bytes]
     read_ack: Callable[[bytes], int]
+    acks_positions: bool = True
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Simulated trackers: realistic tracks driven over the real protocols against a server."""

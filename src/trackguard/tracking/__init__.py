@@ -1,0 +1,1 @@
+"""Tracking: devices, positions, bad-fix filters, trips and stops, geofences, anti-theft."""
