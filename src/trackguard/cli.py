@@ -6,7 +6,18 @@ import sys
 
 import typer
 
-from trackguard.commands import audit, db, demo, keys, policy, serve, simulate
+from trackguard.commands import (
+    antitheft,
+    audit,
+    db,
+    demo,
+    devices,
+    keys,
+    policy,
+    positions,
+    serve,
+    simulate,
+)
 from trackguard.errors import TrackguardError
 
 app = typer.Typer(
@@ -21,6 +32,9 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(demo.app, name="demo")
+app.add_typer(devices.app, name="devices")
+app.add_typer(antitheft.app, name="antitheft")
+app.command("positions")(positions.positions)
 app.command("serve")(serve.serve)
 app.command("simulate")(simulate.simulate)
 
@@ -38,12 +52,13 @@ def main() -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(1)
-    except Exception as exc:  # click usage errors carry their own exit code and message
-        from click import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:
+        # Usage errors (unknown option, bad value) come from the click that typer bundles;
+        # they know how to show themselves and which exit code they carry.
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         raise
     if isinstance(code, int) and code:
         sys.exit(code)

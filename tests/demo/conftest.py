@@ -31,6 +31,10 @@ STATEMENT_RULES = DemoRules(
     consent_proof=Period.parse("P5Y"),
     rights_request=Period.parse("P5Y"),
     unused_business=Period.parse("P30D"),
+    alarm_event=Period.parse("P1Y"),
+    unused_geofence=Period.parse("P30D"),
+    unlinked_geofence_link=Period.parse("P1D"),
+    webhook_inactivity=Period.parse("P2Y"),
     rights_deadline=Period.parse("P4W"),
     consent_purposes=(
         ConsentPurpose("newsletter", "Ja, stuur mij nieuwsbrieven.", "Yes, send me newsletters."),

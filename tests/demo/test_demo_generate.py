@@ -8,13 +8,17 @@ from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime, timedelta
 from random import Random
+from urllib.parse import urlsplit
 
 import pytest
 
 from trackguard.demo import nl_identity as ident
+from trackguard.demo.antitheft import DEMO_WEBHOOK
 from trackguard.demo.generate import DEMO_EMAIL, DEMO_FIRST_NAME, DEMO_LAST_NAME, generate
 from trackguard.demo.nl_data import TOWNS
 from trackguard.demo.plans import CustomerPlan, DemoData, DemoRules
+from trackguard.demo.tracks import HOME
+from trackguard.tracking.geofence import CircleArea, PolygonArea, parse_area
 
 POSTCODE = re.compile(r"^[1-9][0-9]{3} (?!SA|SD|SS)[A-EGHJ-NPRSTV-XZ]{2}$")
 DOCUMENTATION_NETS = [
@@ -297,3 +301,101 @@ def test_postcodes_avoid_the_letters_dutch_postcodes_never_use() -> None:
     rng = Random(0)
     codes = {ident.postcode(rng, town) for town in TOWNS for _ in range(300)}
     assert all(POSTCODE.match(c) for c in codes)
+
+
+# -- anti-theft ----------------------------------------------------------------------------------
+
+
+def test_demo_login_watches_her_bike_from_home_and_her_car_at_the_office(
+    demo_data: DemoData, now: datetime, rules: DemoRules
+) -> None:
+    demo = demo_data.customers[0]
+    _, bike, car = demo.devices
+    fences = {g.name: g for g in demo.geofences}
+    home = parse_area(fences["Thuis"].area)
+    assert isinstance(home, CircleArea) and home.contains(*HOME) and 100 <= home.radius_m <= 200
+    assert [link.imei for link in fences["Thuis"].links] == [bike.imei]
+    office = parse_area(fences["Kantoor Amersfoort"].area)
+    assert isinstance(office, PolygonArea)
+    assert [link.imei for link in fences["Kantoor Amersfoort"].links] == [car.imei]
+    # The commute ends inside the office polygon.
+    assert any(office.contains(p.fix.lat, p.fix.lon) for p in car.track)
+    for g in demo.geofences:
+        assert g.created_at <= g.updated_at <= now
+        assert all(g.created_at <= link.linked_at <= now for link in g.links)
+    unused = [g for g in demo.geofences if not g.links]
+    assert unused and all(g.updated_at < rules.unused_geofence.before(now) for g in unused)
+
+
+def _demo_events_check(data: DemoData, now: datetime, rules: DemoRules) -> None:
+    demo = data.customers[0]
+    fixes = {(d.imei, p.fix_time): p.fix for d in demo.devices for p in d.track}
+    assert all((e.imei, e.fix_time) in fixes for e in demo.events)  # each names its position
+    alarmed = {
+        (e.imei, e.fix_time): e.attributes["alarm"] for e in demo.events if e.type == "alarm"
+    }
+    # An alarm is in the payload of the fix that carried it, and nowhere else.
+    assert alarmed == {key: fix.alarm for key, fix in fixes.items() if fix.alarm}
+    recent = [e for e in demo.events if e.time > now - timedelta(days=1, hours=1)]
+    kinds = {(e.type, e.alert) for e in recent}
+    assert {("deviceMoving", True), ("geofenceExit", True), ("geofenceExit", False)} <= kinds
+    alarms = {str(e.attributes["alarm"]) for e in recent if e.type == "alarm"}
+    assert alarms == {"sos", "powerCut", "lowBattery"}
+    assert any(e.time < rules.alarm_event.before(now) for e in demo.events)
+    fences = [g.name for g in demo.geofences]
+    crossings = [e for e in demo.events if e.type.startswith("geofence")]
+    assert {fences[e.geofence] for e in crossings if e.geofence is not None} == {
+        "Thuis",
+        "Kantoor Amersfoort",
+    }
+    for e in demo.events:
+        if e.alert:
+            assert e.email_status == "sent" and e.delivered_at and e.time <= e.delivered_at <= now
+        else:
+            assert (e.email_status, e.webhook_status, e.delivered_at) == (
+                "skipped",
+                "skipped",
+                None,
+            )
+
+
+def test_demo_login_has_the_events_the_rules_raise_from_her_day(
+    demo_data: DemoData, now: datetime, rules: DemoRules
+) -> None:
+    _demo_events_check(demo_data, now, rules)
+
+
+@pytest.mark.parametrize("hours", [3, 7, 10, 14, 19, 22])
+def test_her_day_has_those_events_whenever_it_is_seeded(
+    now: datetime, rules: DemoRules, hours: int
+) -> None:
+    later = now + timedelta(hours=hours)
+    _demo_events_check(generate(1, later, rules, 1), later, rules)
+
+
+def test_webhooks_on_both_sides_of_their_period(
+    demo_data: DemoData, now: datetime, rules: DemoRules
+) -> None:
+    demo = demo_data.customers[0]
+    assert [w.url for w in demo.webhooks] == [DEMO_WEBHOOK]
+    assert demo.webhooks[0].enabled and demo.webhooks[0].last_delivered_at
+    hooks = [w for c in demo_data.customers for w in c.webhooks]
+    assert all(urlsplit(w.url).hostname.endswith(".example") for w in hooks)  # type: ignore[union-attr]
+    cut = rules.webhook_inactivity.before(now)
+    newest = [max(m for m in (w.last_delivered_at, w.created_at) if m) for w in hooks]
+    assert any(m < cut for m in newest) and any(m > cut for m in newest)
+
+
+def test_a_released_tracker_still_watches_geofences_on_both_sides_of_the_period(
+    demo_data: DemoData, now: datetime, rules: DemoRules
+) -> None:
+    owners = [c for c in demo_data.customers if c.released_devices]
+    assert len(owners) == 1
+    (released,) = owners[0].released_devices
+    assert released.activated_at is None and released.name is None and released.activation_code
+    assert released.imei not in {d.imei for c in demo_data.customers for d in c.devices}
+    links = [link for g in owners[0].geofences for link in g.links]
+    assert {link.imei for link in links} == {released.imei}
+    cut = rules.unlinked_geofence_link.before(now)
+    assert any(link.linked_at < cut for link in links)
+    assert any(link.linked_at > cut for link in links)

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from sqlalchemy import String, Text, func, select
+from sqlalchemy import String, Text, func, or_, select
 from sqlalchemy.orm import Session
 
 from trackguard.clock import as_utc, fixed_clock
+from trackguard.demo.antitheft import DEMO_WEBHOOK
 from trackguard.demo.generate import DEMO_EMAIL, DEMO_FIRST_NAME, DEMO_LAST_NAME, generate
 from trackguard.demo.position_payload import (
     decode_position_payload,
@@ -20,6 +21,7 @@ from trackguard.demo.position_payload import (
 )
 from trackguard.demo.rules import rules_from_policy
 from trackguard.demo.seed import SeedReport, demo_customer_id, seed_demo
+from trackguard.demo.tracks import HOME
 from trackguard.policy import Period
 from trackguard.policy.model import RetentionRule, RetentionTarget
 from trackguard.privacy.audit import verify
@@ -28,13 +30,17 @@ from trackguard.settings import Settings
 from trackguard.store.base import Base
 from trackguard.store.models import (
     AuditEntry,
-    BusinessAccount,
     ConsentEvent,
     Customer,
     Device,
+    DeviceGeofence,
+    Event,
+    Geofence,
     Position,
     ThirdPartyData,
+    Webhook,
 )
+from trackguard.tracking.events import list_events, list_geofences
 from trackguard.vault import FLEET_SUBJECT
 
 CUSTOMERS = 8  # the demo login and one of each profile: every case, in a fraction of the time
@@ -179,9 +185,14 @@ def _verdicts(
     table = Base.metadata.tables[target.record]
     cut = rule.period.before(now)
     if rule.trigger == "unreferenced":
-        used = select(Customer.business_account_id).where(Customer.business_account_id.is_not(None))
-        rows = session.execute(select(BusinessAccount.id.in_(used), BusinessAccount.created_at))
-        return [not referenced and as_utc(created) < cut for referenced, created in rows]
+        (key,) = table.primary_key.columns
+        referencing = [
+            Base.metadata.tables[ref.split(".")[0]].c[ref.split(".")[1]]
+            for ref in rule.referenced_by
+        ]
+        used = or_(*(key.in_(select(c).where(c.is_not(None))) for c in referencing))
+        rows = session.execute(select(used, table.c[target.counts_from[0]]))
+        return [not referenced and as_utc(since) < cut for referenced, since in rows]
     if rule.trigger == "consent_withdrawal":
         latest: dict[str, tuple[datetime, bool]] = {}
         events = session.scalars(
@@ -261,3 +272,51 @@ def test_audit_log_records_the_seed_per_customer(runtime: Runtime, seeded: SeedR
         demo.categories
     )
     assert verify(runtime.db).ok
+
+
+def test_antitheft_rows_read_back_through_the_services(
+    runtime: Runtime, seeded: SeedReport
+) -> None:
+    demo_id = seeded.demo_customer_id
+    assert demo_id is not None
+    with runtime.db.session() as session:
+        fences = {g.name: g for g in list_geofences(session, runtime.vault, demo_id)}
+        assert set(fences) == {"Camping Renesse", "Thuis", "Kantoor Amersfoort"}
+        assert fences["Thuis"].area.contains(*HOME) and fences["Camping Renesse"].device_ids == ()
+        models = {
+            name: [session.get_one(Device, d).model for d in fences[name].device_ids]
+            for name in ("Thuis", "Kantoor Amersfoort")
+        }
+        assert models == {"Thuis": ["TFT100"], "Kantoor Amersfoort": ["FMB920"]}
+        hooks = {
+            runtime.vault.unseal(session, h, "url"): h
+            for h in session.scalars(select(Webhook).where(Webhook.customer_id == demo_id))
+        }
+        assert set(hooks) == {DEMO_WEBHOOK}
+        assert len(runtime.vault.unseal(session, hooks[DEMO_WEBHOOK], "secret") or "") >= 32
+        events = list_events(session, customer_id=demo_id)
+        assert {e.type for e in events} == {
+            "deviceMoving",
+            "geofenceExit",
+            "geofenceEnter",
+            "alarm",
+        }
+        # Every event points at a position the seed wrote.
+        orphans = session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(
+                ~select(Position.device_id)
+                .where(Position.device_id == Event.device_id, Position.fix_time == Event.fix_time)
+                .exists()
+            )
+        )
+        assert orphans == 0
+        # The released tracker belongs to nobody and still watches its former owner's fences.
+        released = session.execute(
+            select(DeviceGeofence.linked_at, Geofence.customer_id)
+            .join(Device, Device.id == DeviceGeofence.device_id)
+            .join(Geofence, Geofence.id == DeviceGeofence.geofence_id)
+            .where(Device.customer_id.is_(None))
+        ).all()
+        assert len(released) == 2 and len({owner for _, owner in released}) == 1

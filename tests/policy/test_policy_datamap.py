@@ -65,7 +65,9 @@ def test_primary_and_foreign_keys_are_marked(manifest: dict[str, Any]) -> None:
     dataset = Dataset.model_validate(manifest["dataset"][0])
     positions = next(c for c in dataset.collections if c.name == "positions")
     fields = {f.name: f for f in positions.fields}
-    assert fields["id"].fides_meta is not None and fields["id"].fides_meta.primary_key
+    for key in ("device_id", "fix_time"):  # positions are keyed by device and fix time
+        key_meta = fields[key].fides_meta
+        assert key_meta is not None and key_meta.primary_key
     meta = fields["device_id"].fides_meta
     assert meta is not None and meta.references is not None
     assert meta.references[0].field == "devices.id"

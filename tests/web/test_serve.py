@@ -47,7 +47,7 @@ def test_serve_answers_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Sig
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "trackguard.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "trackguard.cli", "serve", "--no-gateways", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

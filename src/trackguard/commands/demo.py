@@ -32,7 +32,8 @@ def seed(
     with every kind of record the privacy statement names: orders,
     tokenised payments, chats, recordings, e-mails, complaints, consents,
     web visits, surveys, third-party data and rights requests; trackers,
-    and a day of positions for the demo login's bike and car.
+    a day of positions for the demo login's bike and car, her geofences,
+    the anti-theft events of that day, and webhooks.
 
     Some records are older than each retention period of the policy, so
     every rule has something to act on. Log in as demo@trackguard.example

@@ -1,18 +1,31 @@
-"""`trackguard serve`: the web server."""
+"""`trackguard serve`: the web server and the device gateways, in one asyncio loop."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import signal
+import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 from sqlalchemy.engine import make_url
 
 from trackguard.commands.context import load_settings
+from trackguard.errors import ConfigurationError
 from trackguard.settings import Settings
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from trackguard.runtime import Runtime
+    from trackguard.simulator.live_demo import DemoTracker
+
+# Seconds connections get to receive the acks of positions already being stored.
+SHUTDOWN_GRACE = 5.0
 
 
 def serve(
@@ -26,73 +39,192 @@ def serve(
         max=65535,
         help="Port to listen on (default: TRACKGUARD_WEB_PORT, else 8082 as Traccar).",
     ),
+    gateways: str | None = typer.Option(
+        None,
+        "--gateways",
+        help="Comma-separated gateways to start, e.g. osmand,gt06 "
+        "(default: TRACKGUARD_GATEWAYS, else all).",
+    ),
+    no_gateways: bool = typer.Option(
+        False, "--no-gateways", help="Start only the web server, no device gateways."
+    ),
+    demo: bool = typer.Option(
+        False,
+        "--demo",
+        help="Seed the demo data if missing and let the demo customer's trackers drive "
+        "their routes over their real protocols against this server.",
+    ),
 ) -> None:
-    """Start the web server: privacy statement (nl/en) and health check.
+    """Start the web server and the device gateways (OsmAnd, GT06, Teltonika, H02, watch, MQTT).
 
     Opens the database (migrating it), loads the policy and unlocks the vault,
-    creating the master key file on first start.
+    creating the master key file on first start. Gateways listen on Traccar's
+    ports (TRACKGUARD_<PROTOCOL>_PORT) on the same address as the web server;
+    a device gets its ack only after its position is committed. SIGTERM or
+    Ctrl-C stops accepting, writes what is queued, and exits.
 
-    Example: trackguard serve --host 0.0.0.0 --port 8082
+    Example: trackguard serve --host 0.0.0.0 --gateways osmand,gt06,mqtt
     """
-    # Imported here so the other commands do not pay for the web stack at start-up.
-    import uvicorn
-
     from trackguard.runtime import Runtime
-    from trackguard.web.app import create_app
 
     settings = load_settings()
-    bind_host = host if host is not None else settings.host
+    if host is not None:
+        settings = settings.model_copy(update={"host": host})
+    if no_gateways:
+        settings = settings.model_copy(update={"gateways": "none"})
+    elif gateways is not None:
+        settings = settings.model_copy(update={"gateways": gateways or "none"})
     bind_port = port if port is not None else settings.web_port
+    _log_to_stderr()
     runtime = Runtime.open(settings)
     try:
-        _announce(runtime.settings, bind_host, bind_port)
-        config = uvicorn.Config(
-            create_app(runtime),
-            host=bind_host,
-            port=bind_port,
-            # Access logs would record every visitor's IP address: personal data the
-            # policy does not list, so the server does not write them.
-            access_log=False,
-            server_header=False,
-            log_level="info",
-        )
-        with _stop_on_signal():
-            uvicorn.Server(config).run()
+        _announce(runtime.settings, settings.host, bind_port)
+        trackers = None
+        if demo:
+            from trackguard.simulator.live_demo import demo_trackers
+
+            trackers = demo_trackers(runtime)
+            typer.echo(f"  demo: {len(trackers)} trackers of demo@trackguard.example will drive")
+        asyncio.run(_serve(runtime, settings.host, bind_port, trackers))
     finally:
         runtime.close()
     typer.echo("trackguard stopped")
 
 
-class _Stopped(Exception):
-    """SIGTERM arrived; uvicorn has already shut down gracefully."""
+async def _serve(
+    runtime: Runtime, host: str, port: int, demo_trackers: list[DemoTracker] | None = None
+) -> None:
+    import uvicorn
+
+    from trackguard.gateway.service import Gateways
+    from trackguard.gateway.writer import PositionWriter
+    from trackguard.tracking.events import AntiTheftMonitor
+    from trackguard.tracking.live import LiveHub
+    from trackguard.tracking.notify import Notifier, NotifyConfig
+    from trackguard.web.app import create_app
+
+    config = uvicorn.Config(
+        create_app(runtime),
+        host=host,
+        port=port,
+        # Access logs would record every visitor's IP address: personal data the
+        # policy does not list, so the server does not write them.
+        access_log=False,
+        server_header=False,
+        log_level="info",
+    )
+    web = _embedded_server(config)
+    listener = _bind(host, port)  # before anything starts: a busy port is a plain error
+    writer = PositionWriter.from_runtime(runtime)
+    # Committed positions feed the anti-theft rules, which alert and push live updates.
+    notifier = Notifier(
+        runtime.db, runtime.vault, NotifyConfig.from_settings(runtime.settings), clock=runtime.clock
+    )
+    monitor = AntiTheftMonitor(runtime.db, runtime.vault, notifier=notifier, hub=LiveHub())
+    writer.on_committed(monitor.on_committed)
+    gateways = Gateways(runtime.settings, writer, clock=runtime.clock)
+    stop = asyncio.Event()
+    with _on_signals(stop):
+        await writer.start()
+        try:
+            await gateways.start()
+            for name, bound in gateways.listening().items():
+                typer.echo(f"  gateway {name}: {_shown(host)}:{bound}")
+            if any(g.name == "mqtt" for g in gateways.gateways):
+                typer.echo(f"  gateway mqtt: subscribing to {runtime.settings.mqtt_topic}")
+            web_task = asyncio.create_task(web.serve(sockets=[listener]))
+            demo_task = None
+            if demo_trackers:
+                from trackguard.simulator.live_demo import drive_demo
+
+                local = "127.0.0.1" if host in ("0.0.0.0", "") else host
+                demo_task = asyncio.create_task(
+                    drive_demo(demo_trackers, local, gateways.listening())
+                )
+            stopper = asyncio.create_task(stop.wait())
+            await asyncio.wait({web_task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if demo_task is not None:
+                demo_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await demo_task
+            # Devices first, while the writer still commits their positions (acks go out).
+            await gateways.stop(SHUTDOWN_GRACE)
+            web.should_exit = True
+            await web_task
+        finally:
+            await gateways.stop(0)
+            await writer.close()  # writes everything still queued
+            await monitor.drain()  # alerts already started are delivered
+            listener.close()
 
 
-def _raise_stopped(signum: int, frame: FrameType | None) -> None:
-    raise _Stopped
+def _bind(host: str, port: int) -> socket.socket:
+    """The web server's listening socket (uvicorn would exit the process on a bind error)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(
+            f"the web server cannot listen on {_shown(host)}:{port} "
+            f"({exc.strerror or type(exc).__name__})"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
 
 
-@contextmanager
-def _stop_on_signal() -> Iterator[None]:
-    """Make SIGTERM and Ctrl-C end `serve` normally, so the runtime is closed.
-
-    uvicorn shuts down gracefully on the signal, then raises it again for the
-    handler that was there before. Without this, SIGTERM's default handler would
-    kill the process before the runtime closes, and SIGINT would end in a traceback.
-    """
+@contextlib.contextmanager
+def _on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGTERM and Ctrl-C set `stop`; signals reach only the main thread's loop."""
     if threading.current_thread() is not threading.main_thread():
-        yield  # signals only reach the main thread; someone else handles them
+        yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_stopped)
+    loop = asyncio.get_running_loop()
+    handled = (signal.SIGTERM, signal.SIGINT)
+    for sig in handled:
+        loop.add_signal_handler(sig, stop.set)
     try:
         yield
-    except (_Stopped, KeyboardInterrupt):
-        pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+
+
+def _embedded_server(config: uvicorn.Config) -> uvicorn.Server:
+    import uvicorn
+
+    class EmbeddedServer(uvicorn.Server):
+        """uvicorn without its own signal handling: `serve` stops it with everything else."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+        def install_signal_handlers(self) -> None:
+            return None
+
+    return EmbeddedServer(config)
+
+
+def _log_to_stderr() -> None:
+    """Gateway and writer messages (counters only, never personal data) go to stderr."""
+    logger = logging.getLogger("trackguard")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def _shown(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def _announce(settings: Settings, host: str, port: int) -> None:
-    shown_host = f"[{host}]" if ":" in host else host
+    shown_host = _shown(host)
     typer.echo(f"trackguard listening on http://{shown_host}:{port}")
     typer.echo(f"  privacy statement: http://{shown_host}:{port}/privacy?lang=nl (or lang=en)")
     typer.echo(f"  data dir: {settings.data_dir.resolve()}")

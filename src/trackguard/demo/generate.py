@@ -6,9 +6,10 @@ depend on `now`: the same seed gives the same names, addresses and texts wheneve
 it runs, with every timestamp placed relative to `now`.
 
 Customer 0 is the demo login (`demo@trackguard.example`, password `demo`): an
-active customer for twelve years, with a bike and a car tracker that moved today
-and at least one record on each side of every retention period, so each rule of
-the policy has something to act on and something to leave alone. The others cycle
+active customer for twelve years, with a bike and a car tracker that moved today,
+geofences, the anti-theft events of her day and a webhook (see `antitheft`), and at
+least one record on each side of every retention period, so each rule of the
+policy has something to act on and something to leave alone. The others cycle
 through profiles (active, dormant, inactive past the inactivity period, customer
 for over ten years, business staff) so every case exists from a handful on.
 """
@@ -21,7 +22,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from random import Random
 
-from trackguard.demo import contacts, purchases, texts
+from trackguard.demo import antitheft, contacts, purchases, texts
 from trackguard.demo import nl_identity as ident
 from trackguard.demo.moments import Life, between, days, dutch_date, second
 from trackguard.demo.nl_data import (
@@ -290,6 +291,7 @@ def generate(
         emails.add(plan.email)
         people.append(plan)
     people = _rights_requests(shared, rules, people, now)
+    people = antitheft.add_antitheft(seed, rules, now, people)
     visits_from = now - days(rules.web_visit.approx_days() * 1.5)
     anonymous = sorted(
         (

@@ -42,6 +42,10 @@ class DemoRules:
     consent_proof: Period
     rights_request: Period  # counted from completion
     unused_business: Period  # a business account nobody belongs to
+    alarm_event: Period  # anti-theft events
+    unused_geofence: Period  # a geofence no tracker watches, counted from its last change
+    unlinked_geofence_link: Period  # a tracker nobody owns any more still watching a geofence
+    webhook_inactivity: Period  # a webhook nothing was delivered to
     rights_deadline: Period
     consent_purposes: tuple[ConsentPurpose, ...]
     rights: tuple[str, ...]
@@ -214,6 +218,48 @@ class RightsRequestPlan:
 
 
 @dataclass(frozen=True)
+class GeofenceLinkPlan:
+    imei: str  # the tracker watching: one of the customer's, or one they released
+    linked_at: datetime
+
+
+@dataclass(frozen=True)
+class GeofencePlan:
+    name: str
+    area: str  # Traccar's area text: "CIRCLE (lat lon, radius)" or "POLYGON ((lat lon, ...))"
+    created_at: datetime
+    updated_at: datetime  # the last change, unlinking a tracker included
+    links: tuple[GeofenceLinkPlan, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    """An anti-theft event, raised by the fix at `fix_time` of the tracker `imei`."""
+
+    imei: str
+    type: str  # "deviceMoving", "geofenceExit", "geofenceEnter", "alarm"
+    time: datetime
+    fix_time: datetime | None
+    attributes: dict[str, object]
+    alert: bool
+    geofence: int | None = None  # index into the customer's geofences
+    email_status: str = "skipped"
+    webhook_status: str = "skipped"
+    delivery_attempts: int = 0
+    delivery_error: str | None = None
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WebhookPlan:
+    url: str
+    enabled: bool
+    created_at: datetime
+    last_delivered_at: datetime | None
+    last_failed_at: datetime | None
+
+
+@dataclass(frozen=True)
 class CustomerPlan:
     first_name: str
     last_name: str
@@ -244,6 +290,12 @@ class CustomerPlan:
     surveys: tuple[SurveyPlan, ...] = ()
     third_party: tuple[ThirdPartyPlan, ...] = ()
     rights_requests: tuple[RightsRequestPlan, ...] = ()
+    # Trackers they removed from their account: nobody's now (written without an owner),
+    # still watching their geofences until the retention rule unlinks them.
+    released_devices: tuple[DevicePlan, ...] = ()
+    geofences: tuple[GeofencePlan, ...] = ()
+    events: tuple[EventPlan, ...] = ()
+    webhooks: tuple[WebhookPlan, ...] = ()
 
     @property
     def full_name(self) -> str:

@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import FromClause, insert, select
 from sqlalchemy.orm import Session
 
+from trackguard.clock import fixed_clock
 from trackguard.demo.generate import (
     DEFAULT_CUSTOMERS,
     DEMO_EMAIL,
@@ -47,7 +48,10 @@ from trackguard.store.models import (
     ConsentEvent,
     Customer,
     Device,
+    DeviceGeofence,
     EmailMessage,
+    Event,
+    Geofence,
     Order,
     Payment,
     Position,
@@ -56,9 +60,13 @@ from trackguard.store.models import (
     RightsRequest,
     SurveyAnswer,
     ThirdPartyData,
+    Webhook,
     WebVisit,
     WhatsAppConversation,
 )
+from trackguard.tracking.events import add_geofence
+from trackguard.tracking.geofence import parse_area
+from trackguard.tracking.notify import add_webhook
 from trackguard.vault import FLEET_SUBJECT, Vault
 
 if TYPE_CHECKING:
@@ -160,6 +168,7 @@ class _Writer:
         self._positions(data.stock_devices, None)
         for plan, customer_id in zip(data.customers, ids, strict=True):
             self._positions(plan.devices, customer_id)
+            self._antitheft(plan, customer_id)
         if progress:
             progress(total - 1, total)
         self._audit()
@@ -186,6 +195,8 @@ class _Writer:
         self.tables[cid] = {Customer.__table__}
         for device in plan.devices:
             self._device(device, cid)
+        for device in plan.released_devices:  # nobody's now: written like stock
+            self._device(device, None)
         self._commerce(plan, cid)
         self._communications(plan, cid)
         self._engagement(plan, cid)
@@ -303,6 +314,46 @@ class _Writer:
         self.counts[POSITION_TABLE] += len(rows)
         if owner is not None:
             self.tables[owner].add(Position.__table__)
+
+    # -- anti-theft --------------------------------------------------------------------
+
+    def _antitheft(self, plan: CustomerPlan, cid: str) -> None:
+        """Geofences and webhooks through the services the app uses (they check the area
+        and the URL, and seal them); links and events as rows pointing at what exists."""
+        devices = {d.imei: self.device_ids[(cid, d.imei)] for d in plan.devices}
+        devices |= {d.imei: self.device_ids[(None, d.imei)] for d in plan.released_devices}
+        fences = []
+        for g in plan.geofences:
+            area, at = parse_area(g.area), fixed_clock(g.created_at)
+            fence = add_geofence(self.session, self.vault, cid, g.name, area, clock=at)
+            fence.updated_at = g.updated_at
+            self._written(Geofence, cid)
+            fences.append(fence.id)
+            for link in g.links:
+                self.session.add(
+                    DeviceGeofence(
+                        device_id=devices[link.imei], geofence_id=fence.id, linked_at=link.linked_at
+                    )
+                )
+                self._written(DeviceGeofence, cid)
+        for e in plan.events:
+            fence_id = fences[e.geofence] if e.geofence is not None else None
+            self.row(
+                Event, e, cid, device_id=devices[e.imei], customer_id=cid, geofence_id=fence_id
+            )
+        for w in plan.webhooks:
+            # The signing secret is random, like the passwords: nobody is shown it.
+            hook, _ = add_webhook(
+                self.session, self.vault, cid, w.url, clock=fixed_clock(w.created_at)
+            )
+            hook.enabled = w.enabled
+            hook.last_delivered_at, hook.last_failed_at = w.last_delivered_at, w.last_failed_at
+            self._written(Webhook, cid)
+
+    def _written(self, model: type[Base], owner: str) -> None:
+        """Count a row a service function added (`row` counts its own)."""
+        self.counts[model.__tablename__] += 1
+        self.tables.setdefault(owner, set()).add(model.__table__)
 
     # -- audit -------------------------------------------------------------------------
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, inspect
 from sqlalchemy.orm import Mapper, Session
 
+from trackguard.clock import as_utc
 from trackguard.errors import VaultError
 from trackguard.store.base import KEY_CLASSES
 
@@ -37,7 +39,7 @@ class FieldPlace:
 class _TableBinding:
     table: str
     key_class: str | None
-    id_attr: str
+    id_attrs: tuple[str, ...]  # the primary key's attributes, in key order
     make_id: Callable[[], Any] | None
     subject_attr: str | None
     via: tuple[Mapper[Any], str] | None  # (mapper of the linked table, its subject attribute)
@@ -64,10 +66,8 @@ def _binding(mapper: Mapper[Any]) -> _TableBinding:
     key_class = info.get("key_class")
     if key_class is not None and key_class not in KEY_CLASSES:
         raise VaultError(f"table {table.name} names unknown key class {key_class!r}")
-    if len(mapper.primary_key) != 1:
-        raise VaultError(f"table {table.name} needs a single-column primary key to bind fields")
     id_column = mapper.primary_key[0]
-    default = id_column.default
+    default = id_column.default if len(mapper.primary_key) == 1 else None
     make_id = None
     if default is not None and getattr(default, "is_callable", False):
         arg = default.arg  # SQLAlchemy wraps zero-argument callables to take a context
@@ -86,7 +86,7 @@ def _binding(mapper: Mapper[Any]) -> _TableBinding:
     binding = _TableBinding(
         table=table.name,
         key_class=key_class,
-        id_attr=mapper.get_property_by_column(id_column).key,
+        id_attrs=tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key),
         make_id=make_id,
         subject_attr=_attr(mapper, subject_column) if subject_column else None,
         via=via,
@@ -94,6 +94,19 @@ def _binding(mapper: Mapper[Any]) -> _TableBinding:
     )
     _BINDINGS[mapper] = binding
     return binding
+
+
+def row_binding(key_parts: list[Any]) -> str:
+    """The row a ciphertext binds to: its primary key, parts joined by `|`.
+
+    Times are UTC with microseconds, so a key read back from SQLite (naive) or
+    PostgreSQL (aware) binds the same; for positions this is
+    `tracking.positions.position_row_binding`.
+    """
+    return "|".join(
+        as_utc(part).isoformat(timespec="microseconds") if isinstance(part, datetime) else str(part)
+        for part in key_parts
+    )
 
 
 def encrypted_columns(obj: object) -> list[str]:
@@ -138,11 +151,11 @@ def place_of(
         raise VaultError(f"table {binding.table} has no key class: it holds no vault ciphertext")
     if column not in binding.encrypted:
         raise VaultError(f"column {binding.table}.{column} is not a vault-encrypted column")
-    row = getattr(obj, binding.id_attr)
-    if row is None and binding.make_id is not None:
-        row = binding.make_id()
-        setattr(obj, binding.id_attr, row)
-    if row is None:
+    parts = [getattr(obj, attr) for attr in binding.id_attrs]
+    if parts == [None] and binding.make_id is not None:
+        parts = [binding.make_id()]
+        setattr(obj, binding.id_attrs[0], parts[0])
+    if any(part is None for part in parts):
         raise VaultError(
             f"{binding.table} row has no id yet: ids made by the database are unknown before "
             "insert, so use Vault.encrypt with an explicit row"
@@ -150,7 +163,7 @@ def place_of(
     return FieldPlace(
         table=binding.table,
         column=column,
-        row=str(row),
+        row=row_binding(parts),
         subject=subject if subject is not None else subject_of(session, obj),
         key_class=binding.key_class,
     )

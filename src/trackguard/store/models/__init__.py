@@ -1,6 +1,7 @@
 """Every record the privacy statement names; importing this registers them all."""
 
 from trackguard.store.models.accounts import BusinessAccount, Customer
+from trackguard.store.models.antitheft import DeviceGeofence, Event, Geofence, Webhook
 from trackguard.store.models.audit import AuditEntry
 from trackguard.store.models.commerce import Order, Payment, Purchase, ReturnRequest
 from trackguard.store.models.communications import (
@@ -29,7 +30,10 @@ __all__ = [
     "ConsentEvent",
     "Customer",
     "Device",
+    "DeviceGeofence",
     "EmailMessage",
+    "Event",
+    "Geofence",
     "Order",
     "Payment",
     "Position",
@@ -41,5 +45,6 @@ __all__ = [
     "ThirdPartyData",
     "VaultMeta",
     "WebVisit",
+    "Webhook",
     "WhatsAppConversation",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trackguard.store.base import (
@@ -15,7 +15,7 @@ from trackguard.store.base import (
     personal,
     subject_link,
 )
-from trackguard.store.types import BigIntegerId, UTCDateTime
+from trackguard.store.types import UTCDateTime
 
 
 class Device(Base):
@@ -42,11 +42,16 @@ class Device(Base):
 
 
 class Position(Base):
-    """One fix. Everything that places the person is in the encrypted payload."""
+    """One fix. Everything that places the person is in the encrypted payload.
+
+    The key is (device, fix time): a fix resent after a lost ack is the same row,
+    and on PostgreSQL the table is range-partitioned by month on `fix_time`
+    (revision 0002), which a partitioned table's primary key must include. The
+    payload's ciphertext binds to this key (see `tracking.positions`).
+    """
 
     __tablename__ = "positions"
     __table_args__ = (
-        Index("ix_positions_device_id_fix_time", "device_id", "fix_time"),
         {
             "info": {
                 "subject_column": "device_id",
@@ -56,9 +61,10 @@ class Position(Base):
         },
     )
 
-    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
-    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
-    fix_time: Mapped[datetime] = personal("user.location.precise", UTCDateTime())
+    device_id: Mapped[str] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
+    fix_time: Mapped[datetime] = personal("user.location.precise", UTCDateTime(), primary_key=True)
     received_at: Mapped[datetime] = operational(UTCDateTime())
     # Which key encrypted the payload: "subject:<id>:location:<version>" or "fleet:<version>".
     key_ref: Mapped[str] = operational(String(80))

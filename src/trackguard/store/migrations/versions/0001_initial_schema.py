@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 17:53:08.834462
+Create Date: 2026-11-25 18:40:24.183407
 """
 
 from __future__ import annotations
@@ -287,6 +287,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_emails_customer_id"), ["customer_id"], unique=False)
 
     op.create_table(
+        "geofences",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.LargeBinary(), nullable=False),
+        sa.Column("area", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", trackguard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", trackguard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_geofences_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_geofences")),
+        info={"subject_column": "customer_id", "key_class": "location"},
+    )
+    with op.batch_alter_table("geofences", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_geofences_customer_id"), ["customer_id"], unique=False)
+
+    op.create_table(
         "orders",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("customer_id", sa.String(length=32), nullable=True),
@@ -413,6 +433,32 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "webhooks",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("url", sa.LargeBinary(), nullable=False),
+        sa.Column("secret", sa.LargeBinary(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("created_at", trackguard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "last_delivered_at", trackguard.store.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "last_failed_at", trackguard.store.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_webhooks_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
+        info={"subject_column": "customer_id", "key_class": "profile"},
+    )
+    with op.batch_alter_table("webhooks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_webhooks_customer_id"), ["customer_id"], unique=False)
+
+    op.create_table(
         "whatsapp_conversations",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("customer_id", sa.String(length=32), nullable=True),
@@ -434,6 +480,77 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_whatsapp_conversations_customer_id"), ["customer_id"], unique=False
         )
+
+    op.create_table(
+        "device_geofences",
+        sa.Column("device_id", sa.String(length=32), nullable=False),
+        sa.Column("geofence_id", sa.String(length=32), nullable=False),
+        sa.Column("linked_at", trackguard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["devices.id"],
+            name=op.f("fk_device_geofences_device_id_devices"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["geofence_id"],
+            ["geofences.id"],
+            name=op.f("fk_device_geofences_geofence_id_geofences"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("device_id", "geofence_id", name=op.f("pk_device_geofences")),
+        info={
+            "subject_column": "device_id",
+            "subject_via": "devices.customer_id",
+            "key_class": None,
+        },
+    )
+    with op.batch_alter_table("device_geofences", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_device_geofences_geofence_id"), ["geofence_id"], unique=False
+        )
+
+    op.create_table(
+        "events",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("device_id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("geofence_id", sa.String(length=32), nullable=True),
+        sa.Column("type", sa.String(length=30), nullable=False),
+        sa.Column("time", trackguard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("fix_time", trackguard.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attributes", sa.JSON(), nullable=False),
+        sa.Column("alert", sa.Boolean(), nullable=False),
+        sa.Column("email_status", sa.String(length=10), nullable=False),
+        sa.Column("webhook_status", sa.String(length=10), nullable=False),
+        sa.Column("delivery_attempts", sa.Integer(), nullable=False),
+        sa.Column("delivery_error", sa.String(length=200), nullable=True),
+        sa.Column("delivered_at", trackguard.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_events_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["devices.id"],
+            name=op.f("fk_events_device_id_devices"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["geofence_id"],
+            ["geofences.id"],
+            name=op.f("fk_events_geofence_id_geofences"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+        info={"subject_column": "customer_id", "key_class": "location"},
+    )
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index("ix_events_customer_id_time", ["customer_id", "time"], unique=False)
+        batch_op.create_index("ix_events_device_id_time", ["device_id", "time"], unique=False)
+        batch_op.create_index(batch_op.f("ix_events_geofence_id"), ["geofence_id"], unique=False)
 
     op.create_table(
         "payments",
@@ -469,12 +586,6 @@ def upgrade() -> None:
 
     op.create_table(
         "positions",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
         sa.Column("device_id", sa.String(length=32), nullable=False),
         sa.Column("fix_time", trackguard.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("received_at", trackguard.store.types.UTCDateTime(timezone=True), nullable=False),
@@ -486,18 +597,13 @@ def upgrade() -> None:
             name=op.f("fk_positions_device_id_devices"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_positions")),
+        sa.PrimaryKeyConstraint("device_id", "fix_time", name=op.f("pk_positions")),
         info={
             "subject_column": "device_id",
             "subject_via": "devices.customer_id",
             "key_class": "location",
         },
     )
-    with op.batch_alter_table("positions", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_positions_device_id_fix_time", ["device_id", "fix_time"], unique=False
-        )
-
     op.create_table(
         "purchases",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -571,19 +677,30 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_purchases_customer_id"))
 
     op.drop_table("purchases")
-    with op.batch_alter_table("positions", schema=None) as batch_op:
-        batch_op.drop_index("ix_positions_device_id_fix_time")
-
     op.drop_table("positions")
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_payments_order_id"))
         batch_op.drop_index(batch_op.f("ix_payments_customer_id"))
 
     op.drop_table("payments")
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_events_geofence_id"))
+        batch_op.drop_index("ix_events_device_id_time")
+        batch_op.drop_index("ix_events_customer_id_time")
+
+    op.drop_table("events")
+    with op.batch_alter_table("device_geofences", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_device_geofences_geofence_id"))
+
+    op.drop_table("device_geofences")
     with op.batch_alter_table("whatsapp_conversations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_whatsapp_conversations_customer_id"))
 
     op.drop_table("whatsapp_conversations")
+    with op.batch_alter_table("webhooks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhooks_customer_id"))
+
+    op.drop_table("webhooks")
     with op.batch_alter_table("web_visits", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_web_visits_customer_id"))
 
@@ -604,6 +721,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_orders_customer_id"))
 
     op.drop_table("orders")
+    with op.batch_alter_table("geofences", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_geofences_customer_id"))
+
+    op.drop_table("geofences")
     with op.batch_alter_table("emails", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_emails_customer_id"))
 

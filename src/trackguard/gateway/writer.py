@@ -1,0 +1,425 @@
+"""The batch writer: the one place positions become durable, and the reason acks can be trusted.
+
+Gateways `submit` decoded reports and get a future that resolves only after the
+transaction holding them has committed; they send the device its ack then, and
+not before. If the batch fails, the future carries the exception and the device
+gets no ack, so it sends the fix again.
+
+* Bounded queue (`queue_max_rows`): when it is full, `submit` waits, so a gateway
+  stops reading from its sockets (backpressure) instead of buffering without end.
+* One writer task collects up to `batch_max_rows` reports or waits
+  `batch_max_delay` after the first, then does the database work in a worker
+  thread so the event loop keeps serving: bad-fix filters, device look-up (and
+  registration of unknown devices), encryption, executemany/COPY, commit.
+* Filtered fixes (`tracking.filters`) are acknowledged — they were received — but
+  not stored. The filters' memory of each device's last fix moves on only after
+  a commit, so a batch that failed and is sent again is judged the same way.
+* Committed positions go to the hooks registered with `on_committed` (anti-theft,
+  live updates), in the event loop, after the futures are resolved.
+* A failing batch of several devices is retried one device at a time, so one
+  device whose rows the database refuses cannot keep every other device unacked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from trackguard.clock import Clock, as_utc, system_clock
+from trackguard.errors import TrackguardError
+from trackguard.protocols.base import PositionReport
+from trackguard.store.engine import Database
+from trackguard.store.models.keys import SubjectKey
+from trackguard.tracking.devices import DeviceRef, mark_seen, resolve_devices
+from trackguard.tracking.filters import FilterConfig, filter_fixes, latest_by_device
+from trackguard.tracking.positions import (
+    FLEET_KEY_ROTATION,
+    POSITION_KEY_CLASS,
+    PartitionKeeper,
+    encrypt_position,
+    fix_of,
+    insert_positions,
+)
+from trackguard.vault import FLEET_SUBJECT, Vault
+
+if TYPE_CHECKING:
+    from trackguard.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# The filters remember one report per device; beyond this many devices the least
+# recently seen are forgotten (their next fix is then judged without a reference).
+MAX_REMEMBERED_DEVICES = 100_000
+
+
+class WriterClosed(TrackguardError):
+    """The writer is shutting down and takes no more positions."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedPosition:
+    """A stored position, as the post-commit hooks see it."""
+
+    report: PositionReport
+    device_id: str
+    customer_id: str | None  # None: a non-customer device (fleet key)
+    received_at: datetime
+
+
+CommitHook = Callable[[Sequence[CommittedPosition]], object]
+
+
+@dataclass
+class WriterStats:
+    submitted: int = 0
+    stored: int = 0  # rows handed to the database (a resent duplicate is skipped there)
+    filtered: int = 0
+    batches: int = 0
+    failed_batches: int = 0
+    failed_positions: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass
+class _Ticket:
+    """One submission: resolved when all its reports are committed."""
+
+    future: asyncio.Future[None]
+    remaining: int
+
+    def done_one(self) -> None:
+        self.remaining -= 1
+        if self.remaining == 0 and not self.future.done():
+            self.future.set_result(None)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(exc)
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    report: PositionReport
+    received_at: datetime
+    ticket: _Ticket
+
+
+@dataclass
+class _BatchResult:
+    committed: list[CommittedPosition] = field(default_factory=list)
+    filtered: int = 0
+
+
+_STOP = object()
+
+
+class PositionWriter:
+    """Batches decoded positions into committed rows; see the module docstring."""
+
+    def __init__(
+        self,
+        db: Database,
+        vault: Vault,
+        *,
+        clock: Clock = system_clock,
+        batch_max_rows: int = 5_000,
+        batch_max_delay: float = 0.05,
+        queue_max_rows: int = 100_000,
+        filters: FilterConfig | None = None,
+        fleet_key_rotation: timedelta = FLEET_KEY_ROTATION,
+    ) -> None:
+        self.db = db
+        self.vault = vault
+        self.clock = clock
+        self.batch_max_rows = batch_max_rows
+        self.batch_max_delay = batch_max_delay
+        self.filters = filters
+        self.fleet_key_rotation = fleet_key_rotation
+        self.stats = WriterStats()
+        self.partitions = PartitionKeeper(db.engine)
+        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=queue_max_rows)
+        self._hooks: list[CommitHook] = []
+        self._hook_tasks: set[asyncio.Task[object]] = set()
+        self._last: OrderedDict[str, PositionReport] = OrderedDict()
+        self._fleet_checked_until: datetime | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> PositionWriter:
+        settings = runtime.settings
+        return cls(
+            runtime.db,
+            runtime.vault,
+            clock=runtime.clock,
+            batch_max_rows=settings.batch_max_rows,
+            batch_max_delay=settings.batch_max_delay,
+            queue_max_rows=settings.queue_max_rows,
+            filters=FilterConfig.from_settings(settings),
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is not None:
+            return
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trackguard-writer")
+        self._task = asyncio.create_task(self._run(), name="trackguard-writer")
+
+    async def close(self) -> None:
+        """Take no more positions, write everything queued, then stop."""
+        if self._task is None:
+            return
+        self._closing = True
+        await self._queue.put(_STOP)
+        await self._task
+        self._task = None
+        if self._hook_tasks:
+            await asyncio.gather(*self._hook_tasks, return_exceptions=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    async def __aenter__(self) -> PositionWriter:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    def on_committed(self, hook: CommitHook) -> None:
+        """Call `hook(positions)` after each commit (a coroutine function is scheduled)."""
+        self._hooks.append(hook)
+
+    # -- producers -------------------------------------------------------------------------
+
+    async def submit(
+        self, reports: Sequence[PositionReport], *, received_at: datetime | None = None
+    ) -> asyncio.Future[None]:
+        """Queue `reports`; waits while the queue is full. The future resolves on commit."""
+        if self._closing or self._task is None:
+            raise WriterClosed("the position writer is not running")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not reports:
+            future.set_result(None)
+            return future
+        at = as_utc(received_at) if received_at is not None else self.clock()
+        ticket = _Ticket(future, len(reports))
+        self.stats.submitted += len(reports)
+        for report in reports:
+            await self._queue.put(_Item(report, at, ticket))
+        return future
+
+    async def store(self, reports: Sequence[PositionReport]) -> None:
+        """Submit and wait for the commit."""
+        await (await self.submit(reports))
+
+    # -- the writer task -------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is _STOP:
+                break
+            batch: list[_Item] = [first]  # type: ignore[list-item]
+            deadline = loop.time() + self.batch_max_delay
+            while len(batch) < self.batch_max_rows:
+                try:
+                    item = self._queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0 or self._closing:
+                        break
+                    try:
+                        item = await asyncio.wait_for(self._queue.get(), remaining)
+                    except TimeoutError:
+                        break
+                if item is _STOP:
+                    stopping = True
+                    break
+                batch.append(item)  # type: ignore[arg-type]
+            try:
+                await self._write(batch)
+            except Exception:  # never let the writer die: producers would wait for ever
+                log.exception("position writer: unexpected error")
+                for entry in batch:
+                    entry.ticket.fail(TrackguardError("the position writer failed"))
+
+    async def _write(self, batch: list[_Item]) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self._executor, self._write_sync, batch)
+        except Exception as exc:
+            groups = _by_device(batch)
+            if len(groups) == 1:
+                self._failed(batch, exc)
+                return
+            log.warning(
+                "batch of %d positions failed (%s); retrying device by device",
+                len(batch),
+                type(exc).__name__,
+            )
+            for group in groups:
+                try:
+                    one = await loop.run_in_executor(self._executor, self._write_sync, group)
+                except Exception as group_exc:
+                    self._failed(group, group_exc)
+                else:
+                    self._done(group, one)
+            return
+        self._done(batch, result)
+
+    def _failed(self, batch: list[_Item], exc: BaseException) -> None:
+        # The type only: database messages can quote the values of a row.
+        log.error("could not store %d positions: %s", len(batch), type(exc).__name__)
+        self.stats.failed_batches += 1
+        self.stats.failed_positions += len(batch)
+        error = TrackguardError(f"positions not stored ({type(exc).__name__})")
+        for item in batch:
+            item.ticket.fail(error)
+
+    def _done(self, batch: list[_Item], result: _BatchResult) -> None:
+        self.stats.batches += 1
+        self.stats.stored += len(result.committed)
+        self.stats.filtered += result.filtered
+        for item in batch:
+            item.ticket.done_one()
+        if result.committed:
+            self._run_hooks(result.committed)
+
+    def _run_hooks(self, committed: list[CommittedPosition]) -> None:
+        for hook in self._hooks:
+            try:
+                outcome = hook(committed)
+                if inspect.isawaitable(outcome):
+                    task = asyncio.ensure_future(_awaited(outcome))
+                    self._hook_tasks.add(task)
+                    task.add_done_callback(self._hook_done)
+            except Exception:
+                log.exception("post-commit hook %r failed", hook)
+
+    def _hook_done(self, task: asyncio.Task[object]) -> None:
+        self._hook_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("post-commit hook failed: %s", type(task.exception()).__name__)
+
+    # -- the database work (worker thread) -------------------------------------------------
+
+    def _write_sync(self, batch: list[_Item]) -> _BatchResult:
+        now = self.clock()
+        reports = [item.report for item in batch]
+        if self.filters is not None:
+            kept_reports, rejected = filter_fixes(reports, self._last, self.filters, now)
+            kept_ids = {id(r) for r in kept_reports}
+            kept = [item for item in batch if id(item.report) in kept_ids]
+            filtered = len(rejected)
+        else:
+            kept, kept_reports, filtered = batch, reports, 0
+        self.partitions.ensure((item.report.time for item in kept), now)
+        fleet_check: datetime | None = None
+        with self.db.session() as session:
+            _take_write_lock(session)
+            protocols = {item.report.device_key: item.report.protocol for item in batch}
+            devices = resolve_devices(session, self.vault, protocols, now=now)
+            if any(devices[item.report.device_key].customer_id is None for item in kept):
+                fleet_check = self._rotate_fleet_key(session, now)
+            rows, committed = [], []
+            for item in kept:
+                ref: DeviceRef = devices[item.report.device_key]
+                rows.append(
+                    encrypt_position(
+                        session,
+                        self.vault,
+                        device_id=ref.id,
+                        customer_id=ref.customer_id,
+                        fix_time=item.report.time,
+                        received_at=item.received_at,
+                        fix=fix_of(item.report),
+                    )
+                )
+                committed.append(
+                    CommittedPosition(item.report, ref.id, ref.customer_id, item.received_at)
+                )
+            insert_positions(session, rows)
+            mark_seen(session, ((devices[i.report.device_key].id, i.received_at) for i in batch))
+        # Committed: only now may the filters and the rotation clock move on.
+        if fleet_check is not None:
+            self._fleet_checked_until = fleet_check
+        self._remember(kept_reports)
+        return _BatchResult(committed, filtered)
+
+    def _remember(self, kept: list[PositionReport]) -> None:
+        if self.filters is None:
+            return
+        for key, report in latest_by_device(kept).items():
+            self._last[key] = report
+            self._last.move_to_end(key)
+        while len(self._last) > MAX_REMEMBERED_DEVICES:
+            self._last.popitem(last=False)
+
+    def _rotate_fleet_key(self, session: Session, now: datetime) -> datetime | None:
+        """Start a new fleet key when the current one is older than the rotation period.
+
+        Returns when to look again (applied after commit), None when it is not time yet.
+        """
+        if self._fleet_checked_until is not None and now < self._fleet_checked_until:
+            return None
+        newest = session.scalar(
+            select(func.max(SubjectKey.created_at)).where(
+                SubjectKey.subject_id == FLEET_SUBJECT,
+                SubjectKey.key_class == POSITION_KEY_CLASS,
+                SubjectKey.wrapped_key.is_not(None),
+            )
+        )
+        if newest is not None and now - as_utc(newest) < self.fleet_key_rotation:
+            return as_utc(newest) + self.fleet_key_rotation
+        ever = session.scalar(
+            select(func.count()).where(
+                SubjectKey.subject_id == FLEET_SUBJECT,
+                SubjectKey.key_class == POSITION_KEY_CLASS,
+            )
+        )
+        if ever:  # too old, or every version destroyed by retention: start a new one
+            self.vault.renew_key(session, FLEET_SUBJECT, POSITION_KEY_CLASS)
+            log.info("started a new fleet key")
+        return now + self.fleet_key_rotation
+
+
+def _take_write_lock(session: Session) -> None:
+    """On SQLite, take the database write lock first, as PostgreSQL's FOR SHARE would.
+
+    Otherwise a device activated between our look-up and our commit could get a
+    position under the fleet key after its activation.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE devices SET id = id WHERE 0"))
+
+
+def _by_device(batch: list[_Item]) -> list[list[_Item]]:
+    groups: dict[str, list[_Item]] = {}
+    for item in batch:
+        groups.setdefault(item.report.device_key, []).append(item)
+    return list(groups.values())
+
+
+async def _awaited(outcome: Awaitable[object]) -> object:
+    return await outcome

@@ -1,0 +1,454 @@
+"""Positions: how one fix is encrypted, stored in batches and read back.
+
+Everything that places a person (coordinates, speed, heading, altitude, fix
+quality, battery, ignition, protocol attributes) travels inside one AES-GCM
+ciphertext per row; only the device id and the fix time stay plaintext, for
+time-ordered queries and partitioning. The demo seed and the gateways' batch
+writer both use these functions, so their positions decrypt the same way:
+
+* `encode_position_payload` / `decode_position_payload`: compact JSON, sorted keys.
+* `position_row_binding`: the "row" the ciphertext's associated data binds to,
+  `<device id>|<fix time, UTC ISO 8601 with microseconds>` — the table's primary
+  key, so a payload copied onto another device's or another moment's row no
+  longer decrypts.
+* `position_key_ref`: which key encrypted it (the owner's location key, or the
+  rotating fleet key for a device nobody activated), as `positions.key_ref` says.
+
+Storage: `insert_positions` uses executemany on SQLite and COPY on PostgreSQL,
+where `positions` is range-partitioned by month (revision 0002); `PartitionKeeper`
+creates the month partitions ahead of the writes. A row whose (device, fix time)
+is already stored is skipped: a device that resends after a lost ack must not
+make the batch fail.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, delete, select, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+from trackguard.clock import as_utc
+from trackguard.errors import VaultError
+from trackguard.store.models.tracking import Position
+from trackguard.vault import FLEET_SUBJECT, Vault
+
+if TYPE_CHECKING:
+    from trackguard.protocols.base import PositionReport
+
+log = logging.getLogger(__name__)
+
+POSITION_TABLE = "positions"
+POSITION_COLUMN = "payload"
+POSITION_KEY_CLASS = "location"
+FLEET_KEY_PREFIX = "fleet:"
+# Where PostgreSQL keeps the month partitions: out of the default schema, so schema
+# comparisons (and `\dt`) see one `positions` table, as the models declare it.
+PARTITION_SCHEMA = "position_partitions"
+DEFAULT_PARTITION = "positions_default"
+# A new fleet key every day: positions of trackers nobody activated are kept for
+# days, so destroying a day's key later shreds exactly that day's fixes.
+FLEET_KEY_ROTATION = timedelta(days=1)
+# Month partitions are made only this close to now; fixes outside (a wrong device
+# clock, a far replay) land in the default partition instead of growing the catalog.
+PARTITION_PAST = timedelta(days=2 * 366)
+PARTITION_FUTURE = timedelta(days=62)
+_MAX_ATTRIBUTE_DEPTH = 4
+
+
+@dataclass(frozen=True)
+class PositionFix:
+    """The encrypted part of a position. The first eight fields are always written."""
+
+    lat: float  # WGS84 degrees
+    lon: float
+    speed: float  # km/h
+    course: float | None  # degrees from north, 0..360
+    altitude: float | None  # metres above mean sea level
+    satellites: int | None
+    valid: bool  # the receiver's own verdict on the fix
+    battery: float | None  # percent
+    ignition: bool | None = None
+    motion: bool | None = None
+    alarm: str | None = None
+    protocol: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+_OPTIONAL = ("ignition", "motion", "alarm", "protocol")
+
+
+def encode_position_payload(fix: PositionFix) -> bytes:
+    """Rounded to what a tracker really resolves (~0.1 m, 0.1 km/h) so the JSON stays small."""
+    values: dict[str, Any] = {
+        "lat": round(fix.lat, 6),
+        "lon": round(fix.lon, 6),
+        "speed": round(fix.speed, 1),
+        "course": None if fix.course is None else round(fix.course, 1) % 360,
+        "altitude": None if fix.altitude is None else round(fix.altitude, 1),
+        "satellites": fix.satellites,
+        "valid": fix.valid,
+        "battery": fix.battery,
+    }
+    for name in _OPTIONAL:
+        value = getattr(fix, name)
+        if value is not None:
+            values[name] = value
+    if fix.attributes:
+        values["attributes"] = _json_safe(fix.attributes, 0)
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def decode_position_payload(payload: bytes) -> PositionFix:
+    return PositionFix(**json.loads(payload))
+
+
+def _json_safe(value: object, depth: int) -> Any:
+    """Protocol attributes as JSON: numbers, text, booleans, lists and objects."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if depth >= _MAX_ATTRIBUTE_DEPTH:
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_json_safe(v, depth + 1) for v in value]
+    return str(value)
+
+
+def fix_of(report: PositionReport) -> PositionFix:
+    """The encrypted part of a decoded report."""
+    return PositionFix(
+        lat=report.latitude,
+        lon=report.longitude,
+        speed=report.speed,
+        course=report.course,
+        altitude=report.altitude,
+        satellites=report.satellites,
+        valid=report.valid,
+        battery=report.battery,
+        ignition=report.ignition,
+        motion=report.motion,
+        alarm=None if report.alarm is None else str(report.alarm),
+        protocol=report.protocol,
+        attributes=dict(report.attributes),
+    )
+
+
+def position_row_binding(device_id: str, fix_time: datetime) -> str:
+    """The associated-data row of a position: `<device id>|<UTC fix time>`.
+
+    Always microsecond precision and `+00:00`, so a fix time read back from SQLite
+    (naive) or PostgreSQL (aware) gives the same string as the one written.
+    """
+    return f"{device_id}|{as_utc(fix_time).isoformat(timespec='microseconds')}"
+
+
+def position_key_ref(customer_id: str | None, version: int) -> str:
+    """What `positions.key_ref` records: the owner's location key, or the fleet's."""
+    if customer_id is None:
+        return f"{FLEET_KEY_PREFIX}{version}"
+    return f"subject:{customer_id}:{POSITION_KEY_CLASS}:{version}"
+
+
+def subject_of_key_ref(key_ref: str) -> str:
+    """The vault subject whose location key a `key_ref` names."""
+    if key_ref.startswith(FLEET_KEY_PREFIX):
+        return FLEET_SUBJECT
+    parts = key_ref.split(":")
+    if len(parts) == 4 and parts[0] == "subject" and parts[2] == POSITION_KEY_CLASS:
+        return parts[1]
+    raise VaultError("a position names a key reference trackguard does not know")
+
+
+# -- rows -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRow:
+    """One row of `positions`, payload already encrypted."""
+
+    device_id: str
+    fix_time: datetime
+    received_at: datetime
+    key_ref: str
+    payload: bytes
+
+
+def encrypt_position(
+    session: Session,
+    vault: Vault,
+    *,
+    device_id: str,
+    customer_id: str | None,
+    fix_time: datetime,
+    received_at: datetime,
+    fix: PositionFix,
+) -> PositionRow:
+    """Encrypt `fix` under the owner's location key, or the fleet's for nobody's device."""
+    subject = customer_id if customer_id is not None else FLEET_SUBJECT
+    payload = vault.encrypt(
+        session,
+        encode_position_payload(fix),
+        subject=subject,
+        key_class=POSITION_KEY_CLASS,
+        table=POSITION_TABLE,
+        column=POSITION_COLUMN,
+        row=position_row_binding(device_id, fix_time),
+    )
+    version = vault.current_key_version(session, subject, POSITION_KEY_CLASS) or 1
+    return PositionRow(
+        device_id,
+        as_utc(fix_time),
+        as_utc(received_at),
+        position_key_ref(customer_id, version),
+        payload,
+    )
+
+
+_COLUMNS = ("device_id", "fix_time", "received_at", "key_ref", "payload")
+_STAGING = "positions_incoming"
+
+
+def insert_positions(session: Session, rows: Sequence[PositionRow]) -> None:
+    """Insert `rows` in the session's transaction; rows already stored are skipped.
+
+    SQLite: one executemany of INSERT OR IGNORE. PostgreSQL: COPY (binary) into a
+    temporary staging table, then one INSERT ... ON CONFLICT DO NOTHING, because a
+    COPY straight into `positions` would fail as a whole on one resent fix.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        _copy_rows(session, rows)
+        return
+    statement = sqlite.insert(Position).on_conflict_do_nothing()
+    session.execute(statement, [_as_dict(row) for row in rows])
+
+
+def _as_dict(row: PositionRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in _COLUMNS}
+
+
+def _copy_rows(session: Session, rows: Sequence[PositionRow]) -> None:
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    columns = ", ".join(_COLUMNS)
+    with raw.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} ("
+            "device_id varchar(32), fix_time timestamptz, received_at timestamptz, "
+            "key_ref varchar(80), payload bytea) ON COMMIT DELETE ROWS"
+        )
+        with cursor.copy(f"COPY {_STAGING} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["varchar", "timestamptz", "timestamptz", "varchar", "bytea"])
+            for row in rows:
+                copy.write_row(
+                    (row.device_id, row.fix_time, row.received_at, row.key_ref, row.payload)
+                )
+        cursor.execute(
+            f"INSERT INTO positions ({columns}) SELECT {columns} FROM {_STAGING} "
+            "ON CONFLICT DO NOTHING"
+        )
+        cursor.execute(f"DELETE FROM {_STAGING}")
+
+
+# -- month partitions (PostgreSQL) -------------------------------------------------------
+
+
+def month_of(moment: datetime) -> date:
+    utc = as_utc(moment)
+    return date(utc.year, utc.month, 1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def partition_name(month: date) -> str:
+    return f"positions_y{month.year:04d}m{month.month:02d}"
+
+
+def _bound(month: date) -> str:
+    return f"{month.isoformat()} 00:00:00+00"
+
+
+class PartitionKeeper:
+    """Creates the month partitions of `positions` before rows for that month arrive.
+
+    Remembers the months it has made sure of, so the catalog is asked once per
+    month per process. Partitions live in `PARTITION_SCHEMA`, one per month
+    (`positions_y2026m03`), so retention can drop a whole month at once; the
+    default partition takes what falls outside the window around now. No-op on
+    SQLite. DDL runs in its own transaction, never inside a batch.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.enabled = engine.dialect.name == "postgresql"
+        self._known: set[date] = set()
+
+    def months_to_make(self, times: Iterable[datetime], now: datetime) -> list[date]:
+        """The months of `times` (plus this one and the next) inside the window, not yet made."""
+        if not self.enabled:
+            return []
+        now = as_utc(now)
+        earliest, latest = month_of(now - PARTITION_PAST), month_of(now + PARTITION_FUTURE)
+        current = month_of(now)
+        wanted = {current, next_month(current)} | {month_of(t) for t in times}
+        return sorted(m for m in wanted if earliest <= m <= latest and m not in self._known)
+
+    def ensure(self, times: Iterable[datetime], now: datetime) -> None:
+        for month in self.months_to_make(times, now):
+            with self.engine.connect() as connection:
+                ensure_partition(connection, month)
+            self._known.add(month)
+
+
+def ensure_partition(connection: Connection, month: date) -> None:
+    """Create the partition of `month` (committed), moving its rows out of the default one.
+
+    Safe to race with another process doing the same: whoever loses finds the
+    partition made and returns.
+    """
+    name = f"{PARTITION_SCHEMA}.{partition_name(month)}"
+    bounds = f"FOR VALUES FROM ('{_bound(month)}') TO ('{_bound(next_month(month))}')"
+    if _exists(connection, name):
+        return
+    try:
+        # CREATE ... PARTITION OF would lock `positions` against readers; made apart and
+        # attached, the month takes only a SHARE UPDATE EXCLUSIVE lock on it.
+        with connection.begin():
+            like = "LIKE positions INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
+            connection.execute(text(f"CREATE TABLE {name} ({like})"))
+            connection.execute(text(f"ALTER TABLE positions ATTACH PARTITION {name} {bounds}"))
+        return
+    except Exception as exc:
+        connection.rollback()
+        if _exists(connection, name):
+            return
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) != "23514":
+            raise  # anything but "the default partition holds rows of this month"
+    # Rows for this month already sit in the default partition (written before the
+    # partition existed): move them over in one transaction.
+    default = f"{PARTITION_SCHEMA}.{DEFAULT_PARTITION}"
+    columns = ", ".join(_COLUMNS)
+    within = f"fix_time >= '{_bound(month)}' AND fix_time < '{_bound(next_month(month))}'"
+    move = f"INSERT INTO positions ({columns}) SELECT {columns} FROM {default} WHERE {within}"
+    try:
+        with connection.begin():
+            connection.execute(text(f"ALTER TABLE positions DETACH PARTITION {default}"))
+            connection.execute(text(f"CREATE TABLE {name} PARTITION OF positions {bounds}"))
+            connection.execute(text(move))
+            connection.execute(text(f"DELETE FROM {default} WHERE {within}"))
+            connection.execute(text(f"ALTER TABLE positions ATTACH PARTITION {default} DEFAULT"))
+    except Exception:
+        connection.rollback()
+        if _exists(connection, name):
+            return  # another process moved them first
+        raise
+    log.info("moved rows of %s out of the default partition", partition_name(month))
+
+
+def _exists(connection: Connection, qualified: str) -> bool:
+    found = connection.execute(text("SELECT to_regclass(:name)"), {"name": qualified}).scalar()
+    connection.rollback()
+    return found is not None
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredPosition:
+    """A decrypted position, as the operator CLI and the API hand it out."""
+
+    device_id: str
+    time: datetime
+    received_at: datetime
+    fix: PositionFix
+
+    def to_json(self, default_protocol: str | None = None) -> dict[str, Any]:
+        fix = self.fix
+        return {
+            "device_id": self.device_id,
+            "time": as_utc(self.time).isoformat(),
+            "received_at": as_utc(self.received_at).isoformat(),
+            "valid": fix.valid,
+            "latitude": fix.lat,
+            "longitude": fix.lon,
+            "speed": fix.speed,
+            "course": fix.course,
+            "altitude": fix.altitude,
+            "satellites": fix.satellites,
+            "battery": fix.battery,
+            "ignition": fix.ignition,
+            "motion": fix.motion,
+            "alarm": fix.alarm,
+            "protocol": fix.protocol or default_protocol,
+            "attributes": dict(fix.attributes),
+        }
+
+
+def read_positions(
+    session: Session,
+    vault: Vault,
+    device_id: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int | None = None,
+) -> list[StoredPosition]:
+    """The device's positions with `start <= time < end`, oldest first, decrypted.
+
+    Each row is opened with the key its `key_ref` names. Callers audit the read.
+    """
+    query = select(Position).where(Position.device_id == device_id).order_by(Position.fix_time)
+    if start is not None:
+        query = query.where(Position.fix_time >= as_utc(start))
+    if end is not None:
+        query = query.where(Position.fix_time < as_utc(end))
+    if limit is not None:
+        query = query.limit(limit)
+    found = []
+    for row in session.scalars(query):
+        plain = vault.decrypt(
+            session,
+            row.payload,
+            subject=subject_of_key_ref(row.key_ref),
+            key_class=POSITION_KEY_CLASS,
+            table=POSITION_TABLE,
+            column=POSITION_COLUMN,
+            row=position_row_binding(row.device_id, row.fix_time),
+        )
+        found.append(
+            StoredPosition(
+                row.device_id,
+                as_utc(row.fix_time),
+                as_utc(row.received_at),
+                decode_position_payload(plain),
+            )
+        )
+    return found
+
+
+def delete_fleet_positions(session: Session, device_id: str) -> int:
+    """Remove a device's positions stored under the fleet key (done at activation)."""
+    result = session.execute(
+        delete(Position)
+        .where(Position.device_id == device_id, Position.key_ref.startswith(FLEET_KEY_PREFIX))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
