@@ -169,7 +169,9 @@ def raw_ceiling(backend: str, url: str, rows: int, batch: int) -> float:
         return rows / (time.perf_counter() - began)
 
 
-def run_one(backend: str, protocol: str, devices: int, count: int) -> Outcome:
+def run_one(
+    backend: str, protocol: str, devices: int, count: int, records_per_packet: int = 1
+) -> Outcome:
     batch = Settings().batch_max_rows
     with tempfile.TemporaryDirectory(prefix="tg-bench-") as tmp:
         workdir = Path(tmp)
@@ -191,7 +193,12 @@ def run_one(backend: str, protocol: str, devices: int, count: int) -> Outcome:
         try:
             wait_for_port(gateway_port, server)
             plan = SimulationPlan(
-                protocol, Target("127.0.0.1", gateway_port), devices, rate=0.0, count=count
+                protocol,
+                Target("127.0.0.1", gateway_port),
+                devices,
+                rate=0.0,
+                count=count,
+                records_per_packet=records_per_packet,
             )
             result = asyncio.run(run_simulation(plan))
             peak = peak_memory_mib(server.pid)
@@ -230,6 +237,12 @@ def main() -> None:
     parser.add_argument("--protocols", default="gt06,teltonika")
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--count", type=int, default=50, help="reports per device")
+    parser.add_argument(
+        "--records-per-packet",
+        type=int,
+        default=1,
+        help="Teltonika only: records per AVL packet (real devices send batches)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     # 1,000 device sockets plus the server's: lift the open-files limit for both.
@@ -237,7 +250,7 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     outcomes = [
-        run_one(backend, protocol, args.devices, args.count)
+        run_one(backend, protocol, args.devices, args.count, args.records_per_packet)
         for backend in backends
         for protocol in args.protocols.split(",")
     ]
@@ -246,6 +259,11 @@ def main() -> None:
         return
     print(
         f"ingest benchmark: {args.devices} devices x {args.count} reports, {os.cpu_count()} cores"
+        + (
+            f", teltonika {args.records_per_packet} records/packet"
+            if args.records_per_packet > 1
+            else ""
+        )
     )
     print(
         f"{'backend':<11}{'protocol':<11}{'acked/s':>10}{'raw/s':>10}{'ratio':>7}"

@@ -214,7 +214,12 @@ class StreamGateway:
         return data
 
     async def send(self, connection: _Connection, data: bytes) -> None:
-        connection.writer.write(data)
+        writer = connection.writer
+        writer.write(data)
+        transport = writer.transport
+        # Nothing buffered (the usual case: the kernel took it all): no need to drain.
+        if not transport.is_closing() and transport.get_write_buffer_size() == 0:
+            return
         try:
             async with asyncio.timeout(self.limits.idle_timeout):
                 await connection.writer.drain()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import sys
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -47,7 +48,6 @@ from trackguard.tracking.positions import (
     POSITION_KEY_CLASS,
     PartitionKeeper,
     encrypt_position,
-    fix_of,
     insert_positions,
 )
 from trackguard.vault import FLEET_SUBJECT, Vault
@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 # The filters remember one report per device; beyond this many devices the least
 # recently seen are forgotten (their next fix is then judged without a reference).
 MAX_REMEMBERED_DEVICES = 100_000
+# Seconds a thread holding the GIL may keep it while another waits (Python's default: 0.005).
+WRITER_SWITCH_INTERVAL = 0.0001
 
 
 class WriterClosed(TrackguardError):
@@ -114,6 +116,7 @@ class _Item:
     report: PositionReport
     received_at: datetime
     ticket: _Ticket
+    queued_at: float  # event-loop time of the submit: the batch delay runs from the first
 
 
 @dataclass
@@ -157,6 +160,7 @@ class PositionWriter:
         self._executor: ThreadPoolExecutor | None = None
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._wake = asyncio.Event()  # a full batch is queued, or close() was called
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> PositionWriter:
@@ -176,6 +180,12 @@ class PositionWriter:
     async def start(self) -> None:
         if self._task is not None:
             return
+        # The writer thread and the event loop share the GIL. Each socket call of the
+        # loop gives it up and then waits for the writer to hand it back, by default
+        # after up to 5 ms (the switch interval): with thousands of sockets that convoy,
+        # not the work, sets the ack latency. A shorter interval keeps it small.
+        if sys.getswitchinterval() > WRITER_SWITCH_INTERVAL:
+            sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trackguard-writer")
         self._task = asyncio.create_task(self._run(), name="trackguard-writer")
 
@@ -184,6 +194,7 @@ class PositionWriter:
         if self._task is None:
             return
         self._closing = True
+        self._wake.set()
         await self._queue.put(_STOP)
         await self._task
         self._task = None
@@ -216,15 +227,23 @@ class PositionWriter:
         """Queue `reports`; waits while the queue is full. The future resolves on commit."""
         if self._closing or self._task is None:
             raise WriterClosed("the position writer is not running")
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         if not reports:
             future.set_result(None)
             return future
         at = as_utc(received_at) if received_at is not None else self.clock()
         ticket = _Ticket(future, len(reports))
         self.stats.submitted += len(reports)
+        queue, queued_at = self._queue, loop.time()
         for report in reports:
-            await self._queue.put(_Item(report, at, ticket))
+            item = _Item(report, at, ticket, queued_at)
+            if queue.full():
+                await queue.put(item)
+            else:
+                queue.put_nowait(item)
+        if queue.qsize() >= self.batch_max_rows:
+            self._wake.set()
         return future
 
     async def store(self, reports: Sequence[PositionReport]) -> None:
@@ -235,28 +254,34 @@ class PositionWriter:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        queue = self._queue
         stopping = False
         while not stopping:
-            first = await self._queue.get()
+            first = await queue.get()
             if first is _STOP:
                 break
             batch: list[_Item] = [first]  # type: ignore[list-item]
-            deadline = loop.time() + self.batch_max_delay
-            while len(batch) < self.batch_max_rows:
-                try:
-                    item = self._queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0 or self._closing:
+            # The delay runs from when the first report was queued: reports that waited
+            # while the previous batch was written go at once (natural batching).
+            deadline = first.queued_at + self.batch_max_delay  # type: ignore[attr-defined]
+            while True:
+                while len(batch) < self.batch_max_rows and not queue.empty():
+                    item = queue.get_nowait()
+                    if item is _STOP:
+                        stopping = True
                         break
-                    try:
-                        item = await asyncio.wait_for(self._queue.get(), remaining)
-                    except TimeoutError:
-                        break
-                if item is _STOP:
-                    stopping = True
+                    batch.append(item)  # type: ignore[arg-type]
+                if stopping or self._closing or len(batch) >= self.batch_max_rows:
                     break
-                batch.append(item)  # type: ignore[arg-type]
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                self._wake.clear()
+                try:
+                    async with asyncio.timeout(remaining):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
             try:
                 await self._write(batch)
             except Exception:  # never let the writer die: producers would wait for ever
@@ -343,6 +368,7 @@ class PositionWriter:
             if any(devices[item.report.device_key].customer_id is None for item in kept):
                 fleet_check = self._rotate_fleet_key(session, now)
             rows, committed = [], []
+            key_refs: dict[str | None, str] = {}
             for item in kept:
                 ref: DeviceRef = devices[item.report.device_key]
                 rows.append(
@@ -353,7 +379,8 @@ class PositionWriter:
                         customer_id=ref.customer_id,
                         fix_time=item.report.time,
                         received_at=item.received_at,
-                        fix=fix_of(item.report),
+                        report=item.report,
+                        key_refs=key_refs,
                     )
                 )
                 committed.append(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from trackguard.protocols.base import DeviceEncoder, PositionReport, ProtocolSpec
@@ -72,6 +73,24 @@ async def _read_ack(
         buffer += chunk
 
 
+def _packets(
+    spec: ProtocolSpec, reports: Iterator[PositionReport], records_per_packet: int
+) -> Iterator[tuple[int, Callable[[int], bytes]]]:
+    """(records, encode(serial)) per packet: one report each, or several per Teltonika AVL
+    packet (as real Teltonika devices send their buffered records)."""
+    assert spec.encoder is not None
+    encoder = spec.encoder
+    if records_per_packet > 1 and spec.name == "teltonika":
+        from trackguard.protocols.teltonika import avl_packet, encode_record
+
+        while chunk := list(itertools.islice(reports, records_per_packet)):
+            records = [encode_record(r) for r in chunk]
+            yield len(records), lambda _serial, records=records: avl_packet(records)
+        return
+    for report in reports:
+        yield 1, lambda serial, report=report: encoder.position(report, serial)
+
+
 async def drive_tcp(
     spec: ProtocolSpec,
     target: Target,
@@ -79,7 +98,11 @@ async def drive_tcp(
     reports: Iterator[PositionReport],  # already limited to the run's count
     interval: float,
     stats: DriveStats,
+    *,
+    records_per_packet: int = 1,
 ) -> None:
+    """`records_per_packet` > 1: Teltonika devices send that many records per AVL packet
+    (one ack for all; `sent`/`acked` count records, `latencies` one per packet)."""
     assert spec.encoder is not None
     encoder = spec.encoder
     reader, writer = await asyncio.open_connection(target.host, target.port)
@@ -93,15 +116,16 @@ async def drive_tcp(
             if encoder.acks_positions:  # protocols that ack reports also ack the login
                 await _read_ack(reader, buffer, encoder)
         pacer = _Pacer(interval)
-        for serial, report in enumerate(reports, start=1):
+        packets = _packets(spec, reports, records_per_packet)
+        for serial, (records, encode) in enumerate(packets, start=1):
             started = time.perf_counter()
-            writer.write(encoder.position(report, serial & 0xFFFF))
+            writer.write(encode(serial & 0xFFFF))
             await writer.drain()
-            stats.sent += 1
+            stats.sent += records
             if encoder.acks_positions:
                 await _read_ack(reader, buffer, encoder)
                 stats.latencies.append(time.perf_counter() - started)
-                stats.acked += 1
+                stats.acked += records
             await pacer.wait()
     finally:
         writer.close()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from trackguard.protocols.registry import get as get_protocol
-from trackguard.simulator.drivers import DRIVERS, DriveStats, Target
+from trackguard.simulator.drivers import DRIVERS, DriveStats, Target, drive_tcp
 from trackguard.simulator.motion import SimulatedDevice, reports, simulated_devices
 
 
@@ -24,6 +24,7 @@ class SimulationPlan:
     count: int | None  # reports per device; None = until stopped
     seed: int = 1
     connects_per_second: float = 500.0  # thousands of simultaneous SYNs overflow backlogs
+    records_per_packet: int = 1  # > 1: Teltonika devices send several records per packet
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,18 @@ async def run_simulation(
         until_stopped = itertools.takewhile(lambda _: not stop.is_set(), limited)
         await asyncio.sleep(index / plan.connects_per_second)
         try:
-            await drive(spec, plan.target, device, until_stopped, interval, stats)
+            if plan.records_per_packet > 1 and spec.transport == "tcp":
+                await drive_tcp(
+                    spec,
+                    plan.target,
+                    device,
+                    until_stopped,
+                    interval,
+                    stats,
+                    records_per_packet=plan.records_per_packet,
+                )
+            else:
+                await drive(spec, plan.target, device, until_stopped, interval, stats)
         except Exception as exc:  # a refused socket or a protocol error ends this device only
             stats.error(exc)
 
