@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from trackguard.protocols.base import Decoded, PositionReport
+from trackguard.protocols.base import Decoded, PositionReport, ProtocolSpec
 
 
 def check_position(report: PositionReport) -> None:
@@ -28,3 +28,22 @@ def check_position(report: PositionReport) -> None:
 def check_decoded(decoded: Decoded) -> None:
     for report in decoded.positions:
         check_position(report)
+
+
+def split_frames(spec: ProtocolSpec, buffer: bytes) -> tuple[list[bytes], bytes]:
+    """Every complete frame the protocol's framer finds in `buffer`, and what is left.
+
+    Checks the framer's contract on the way: it never consumes more than it was
+    given and never returns a frame above the protocol's limit.
+    """
+    assert spec.frame is not None
+    frames = []
+    while True:
+        frame, used = spec.frame(buffer)
+        assert 0 <= used <= len(buffer)
+        assert frame is None or len(frame) <= spec.max_frame
+        buffer = buffer[used:]
+        if frame is not None:
+            frames.append(frame)
+        elif used == 0:
+            return frames, buffer

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from invariants import check_decoded
+from invariants import check_decoded, split_frames
 
 from trackguard.protocols import gt06
 from trackguard.protocols.base import Alarm, Decoded, PositionReport, ProtocolError, Session
@@ -258,16 +258,7 @@ STREAM = (
 
 
 def split(buffer: bytes) -> tuple[list[bytes], bytes]:
-    frames = []
-    while True:
-        frame, used = gt06.frame(buffer)
-        assert 0 <= used <= len(buffer)
-        assert frame is None or len(frame) <= gt06.MAX_FRAME
-        buffer = buffer[used:]
-        if frame is not None:
-            frames.append(frame)
-        elif used == 0:
-            return frames, buffer
+    return split_frames(gt06.SPEC, buffer)
 
 
 def test_framer_splits_several_frames_in_one_buffer() -> None:

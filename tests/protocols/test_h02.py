@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from invariants import check_decoded
+from invariants import check_decoded, split_frames
 
 from trackguard.protocols import h02
 from trackguard.protocols.base import Alarm, Decoded, PositionReport, ProtocolError, Session
@@ -189,16 +189,7 @@ STREAM = FIXES[4][0] + b"\r\n" + HEARTBEAT + FIXES[3][0] + FIXES[6][0]
 
 
 def split(buffer: bytes) -> tuple[list[bytes], bytes]:
-    frames = []
-    while True:
-        frame, used = h02.frame(buffer)
-        assert 0 <= used <= len(buffer)
-        assert frame is None or len(frame) <= h02.MAX_FRAME
-        buffer = buffer[used:]
-        if frame is not None:
-            frames.append(frame)
-        elif used == 0:
-            return frames, buffer
+    return split_frames(h02.SPEC, buffer)
 
 
 def test_framer_splits_several_frames_and_skips_line_ends() -> None:
