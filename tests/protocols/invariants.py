@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from trackguard.protocols.base import Decoded, PositionReport, ProtocolSpec
+from trackguard.protocols.base import Decoded, PositionReport, ProtocolError, ProtocolSpec, Session
 
 
 def check_position(report: PositionReport) -> None:
@@ -47,3 +47,32 @@ def split_frames(spec: ProtocolSpec, buffer: bytes) -> tuple[list[bytes], bytes]
             frames.append(frame)
         elif used == 0:
             return frames, buffer
+
+
+def run_stream(spec: ProtocolSpec, data: bytes, session: Session) -> list[Decoded]:
+    """Feed `data` through framer and decoder as the gateway would, until an error.
+
+    Every decoded frame is checked with `check_decoded`; a ProtocolError ends the
+    stream (the gateway closes the connection), any other exception fails the test.
+    """
+    assert spec.frame is not None
+    results: list[Decoded] = []
+    buffer = data
+    try:
+        while buffer:
+            frame, used = spec.frame(buffer)
+            assert 0 <= used <= len(buffer)
+            if frame is None:
+                if used == 0:
+                    break
+                buffer = buffer[used:]
+                continue
+            assert used > 0 and len(frame) <= spec.max_frame
+            buffer = buffer[used:]
+            decoded = spec.decode(frame, session)
+            assert isinstance(decoded, Decoded)
+            check_decoded(decoded)
+            results.append(decoded)
+    except ProtocolError:
+        pass
+    return results

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from invariants import check_decoded
+from invariants import run_stream as run_stream_through
 
 from trackguard.protocols import teltonika
 from trackguard.protocols.base import Alarm, Decoded, PositionReport, ProtocolError, Session
@@ -134,27 +135,7 @@ def with_crc(body: bytes) -> bytes:
 
 
 def run_stream(data: bytes, session: Session) -> list[Decoded]:
-    """Feed `data` through framer and decoder as the gateway would, until an error."""
-    results: list[Decoded] = []
-    buffer = data
-    try:
-        while buffer:
-            frame, used = SPEC.frame(buffer)  # type: ignore[misc]
-            assert 0 <= used <= len(buffer)
-            if frame is None:
-                if used == 0:
-                    break
-                buffer = buffer[used:]
-                continue
-            assert used > 0 and len(frame) <= SPEC.max_frame
-            buffer = buffer[used:]
-            decoded = SPEC.decode(frame, session)
-            assert isinstance(decoded, Decoded)
-            check_decoded(decoded)
-            results.append(decoded)
-    except ProtocolError:
-        pass
-    return results
+    return run_stream_through(SPEC, data, session)
 
 
 # --- handshake ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from invariants import check_decoded
+from invariants import run_stream as run_stream_through
 
 from trackguard.protocols import watch
 from trackguard.protocols.base import Alarm, Decoded, PositionReport, ProtocolError, Session
@@ -85,27 +86,7 @@ def at(year: int, month: int, day: int, hour: int, minute: int, second: int) -> 
 
 
 def run_stream(data: bytes, session: Session) -> list[Decoded]:
-    """Feed `data` through framer and decoder as the gateway would, until an error."""
-    results: list[Decoded] = []
-    buffer = data
-    try:
-        while buffer:
-            frame, used = SPEC.frame(buffer)  # type: ignore[misc]
-            assert 0 <= used <= len(buffer)
-            if frame is None:
-                if used == 0:
-                    break
-                buffer = buffer[used:]
-                continue
-            assert used > 0 and len(frame) <= SPEC.max_frame
-            buffer = buffer[used:]
-            decoded = SPEC.decode(frame, session)
-            assert isinstance(decoded, Decoded)
-            check_decoded(decoded)
-            results.append(decoded)
-    except ProtocolError:
-        pass
-    return results
+    return run_stream_through(SPEC, data, session)
 
 
 # --- positions ------------------------------------------------------------------------
