@@ -18,6 +18,16 @@ from trackguard.store.models.engagement import (
     WebVisit,
 )
 from trackguard.store.models.keys import SubjectKey, VaultMeta
+from trackguard.store.models.privacy_ops import (
+    ExportFile,
+    IdentityDocument,
+    LegalHold,
+    Objection,
+    ProcessingRestriction,
+    RequestEvent,
+    RetentionRun,
+    VerificationToken,
+)
 from trackguard.store.models.requests import RightsRequest
 from trackguard.store.models.tracking import Device, Position
 
@@ -33,17 +43,25 @@ __all__ = [
     "DeviceGeofence",
     "EmailMessage",
     "Event",
+    "ExportFile",
     "Geofence",
+    "IdentityDocument",
+    "LegalHold",
+    "Objection",
     "Order",
     "Payment",
     "Position",
+    "ProcessingRestriction",
     "Purchase",
+    "RequestEvent",
+    "RetentionRun",
     "ReturnRequest",
     "RightsRequest",
     "SubjectKey",
     "SurveyAnswer",
     "ThirdPartyData",
     "VaultMeta",
+    "VerificationToken",
     "WebVisit",
     "Webhook",
     "WhatsAppConversation",

@@ -29,3 +29,6 @@ class RightsRequest(Base):
     # Details the subject gave (ground, purpose, corrections); may hold personal data.
     details: Mapped[dict[str, object] | None] = personal("user.privacy_preferences", JSON)
     outcome: Mapped[str | None] = operational(Text)
+    # An extension (at most two months more) needs a reason that is also told to the subject.
+    extended_at: Mapped[datetime | None] = operational(UTCDateTime())
+    extension_reason: Mapped[str | None] = operational(Text)
