@@ -20,7 +20,6 @@ Everything runs on this machine: server, simulator and database share its cores.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource
@@ -38,6 +37,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
 
+from trackguard import aio
 from trackguard.settings import Settings
 from trackguard.simulator.drivers import Target
 from trackguard.simulator.run import SimulationPlan, run_simulation
@@ -200,7 +200,7 @@ def run_one(
                 count=count,
                 records_per_packet=records_per_packet,
             )
-            result = asyncio.run(run_simulation(plan))
+            result = aio.run(run_simulation(plan))
             peak = peak_memory_mib(server.pid)
         finally:
             server.send_signal(signal.SIGTERM)

@@ -12,10 +12,19 @@ import os
 import random
 import resource
 import socket
+from datetime import UTC, datetime
 
 import pytest
-from tests.gateway.helpers import IMEI, Device, FakeSink, position_packet, start_gateways
+from tests.gateway.helpers import (
+    IMEI,
+    Device,
+    FakeSink,
+    gateway_settings,
+    position_packet,
+    start_gateways,
+)
 
+from trackguard.clock import fixed_clock
 from trackguard.gateway.service import Gateways
 from trackguard.protocols import gt06
 from trackguard.settings import Settings
@@ -67,6 +76,29 @@ async def test_several_frames_in_one_read_are_all_answered(plain_settings: Setti
         await device.ack()
         assert len(sink.reports) == 51
         assert gateways.get("gt06").stats.frames == 52
+    finally:
+        device.close()
+        await gateways.stop()
+
+
+async def test_a_gt06_time_request_is_answered_with_the_server_clock(
+    plain_settings: Settings,
+) -> None:
+    now = datetime(2026, 12, 1, 8, 30, 15, tzinfo=UTC)
+    gateways = Gateways(
+        gateway_settings(plain_settings),
+        FakeSink(),
+        names=["gt06"],
+        ports={"gt06": 0},
+        clock=fixed_clock(now),
+    )
+    await gateways.start()
+    device = await Device.connect(gateways.listening()["gt06"])
+    try:
+        await device.send(gt06.login_packet(IMEI))
+        await device.ack()
+        await device.send(gt06.packet(gt06.TIME_REQUEST, b"", 7))
+        assert await device.ack() == gt06.time_response(now)
     finally:
         device.close()
         await gateways.stop()

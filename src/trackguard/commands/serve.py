@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 from sqlalchemy.engine import make_url
 
+from trackguard import aio
 from trackguard.commands.context import load_settings
 from trackguard.errors import ConfigurationError
 from trackguard.settings import Settings
@@ -85,7 +86,7 @@ def serve(
 
             trackers = demo_trackers(runtime)
             typer.echo(f"  demo: {len(trackers)} trackers of demo@trackguard.example will drive")
-        asyncio.run(_serve(runtime, settings.host, bind_port, trackers))
+        aio.run(_serve(runtime, settings.host, bind_port, trackers))
     finally:
         runtime.close()
     typer.echo("trackguard stopped")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from trackguard import aio
 from trackguard.commands.context import load_settings
 from trackguard.errors import ConfigurationError
 from trackguard.settings import Settings
@@ -93,7 +93,7 @@ def _run_with_progress(plan: SimulationPlan, *, show: bool) -> SimulationResult:
             progress.update(task, completed=stats.acked or stats.sent)
 
         try:
-            return asyncio.run(run_simulation(plan, on_progress=update))
+            return aio.run(run_simulation(plan, on_progress=update))
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
 

@@ -96,11 +96,13 @@ def check_report(report: PositionReport) -> None:
 class _Connection:
     """One accepted socket."""
 
-    __slots__ = ("busy", "reader", "task", "writer")
+    __slots__ = ("busy", "idle_since", "reader", "task", "timed_out", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
         self.busy = False  # between a read and the last ack of what it brought
+        self.idle_since = asyncio.get_running_loop().time()  # when it began waiting to read
+        self.timed_out = False  # closed by the idle sweep
         self.task: asyncio.Task[object] | None = asyncio.current_task()
 
 
@@ -128,6 +130,7 @@ class StreamGateway:
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
         self._stopping = False
+        self._sweeper: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -146,10 +149,35 @@ class StreamGateway:
                 f"gateway {self.name} cannot listen on {self.host}:{self.requested_port} "
                 f"({exc.strerror or type(exc).__name__})"
             ) from None
+        self._sweeper = asyncio.create_task(self._sweep_idle(), name=f"{self.name}-idle-sweep")
+
+    async def _sweep_idle(self) -> None:
+        """Close connections that waited longer than the idle timeout for bytes.
+
+        One sweep for all connections instead of a timer per read: with thousands of
+        devices each sending a frame a second, arming and cancelling a timer for every
+        read costs more than the decoding.
+        """
+        loop = asyncio.get_running_loop()
+        timeout = self.limits.idle_timeout
+        interval = max(0.05, min(1.0, timeout / 4))
+        while True:
+            await asyncio.sleep(interval)
+            now = loop.time()
+            for connection in list(self._connections):
+                if connection.timed_out:  # closed last sweep and still open: no grace
+                    connection.writer.transport.abort()
+                elif not connection.busy and now - connection.idle_since >= timeout:
+                    connection.timed_out = True
+                    self.stats.idle_closed += 1
+                    connection.writer.close()  # the pending read sees the end of stream
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting; connections busy with a frame get `grace` seconds for their acks."""
         self._stopping = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         if self._server is not None:
             self._server.close()
         for connection in list(self._connections):
@@ -204,12 +232,10 @@ class StreamGateway:
         connection.busy = False
         if self._stopping:
             raise _Closed
-        try:
-            async with asyncio.timeout(self.limits.idle_timeout):
-                data = await connection.reader.read(READ_SIZE)
-        except TimeoutError:
-            self.stats.idle_closed += 1
-            raise _Closed from None
+        connection.idle_since = asyncio.get_running_loop().time()
+        data = await connection.reader.read(READ_SIZE)
+        if connection.timed_out:
+            raise _Closed
         connection.busy = True
         return data
 
@@ -314,8 +340,11 @@ class TcpGateway(StreamGateway):
                     self.stats.write_failures += len(result.positions)
                     raise _Closed from None
                 self.stats.positions += len(result.positions)
-            if result.ack:
-                await self.send(connection, result.ack)
+            ack = result.ack
+            if ack is None and self.spec.answer is not None:
+                ack = self.spec.answer(result, self.clock())
+            if ack:
+                await self.send(connection, ack)
                 self.stats.acks += 1
             if result.close:
                 raise _Closed

@@ -138,3 +138,6 @@ class ProtocolSpec:
     decode: Decoder
     frame: Framer | None = None  # tcp only
     encoder: DeviceEncoder | None = None
+    # Answers for frames that need what a pure decoder lacks (the server's clock):
+    # called by the gateway with the decoded frame and the time; None means no answer.
+    answer: Callable[[Decoded, datetime], bytes | None] | None = None

@@ -115,6 +115,13 @@ def time_response(now: datetime) -> bytes:
     return packet(TIME_REQUEST, content, 0)
 
 
+def answer(decoded: Decoded, now: datetime) -> bytes | None:
+    """The gateway's answer to a decoded frame that needs the clock: 0x8A time requests."""
+    if decoded.kind == "other" and decoded.attributes.get("request") == "time":
+        return time_response(now)
+    return None
+
+
 # --- framing ---------------------------------------------------------------------------
 
 
@@ -451,4 +458,5 @@ SPEC = ProtocolSpec(
     decode=decode,
     frame=frame,
     encoder=DeviceEncoder(hello=login_packet, position=position_packet, read_ack=read_ack),
+    answer=answer,
 )
