@@ -32,17 +32,16 @@ at the last known place.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from types import MappingProxyType
+from datetime import datetime
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode
 
 from trackguard.clock import as_utc
+from trackguard.protocols import _json
 from trackguard.protocols.base import (
     Alarm,
     Decoded,
@@ -65,8 +64,7 @@ KNOTS_TO_KMH = 1.852
 MPS_TO_KMH = 3.6
 # Traccar's rule: an integer timestamp below 2^31 - 1 is seconds, above it milliseconds.
 MILLIS_FROM = 2**31 - 1
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+EARLIEST, LATEST = _json.EARLIEST, _json.LATEST
 # Parameters with a meaning here; any other is kept as an attribute.
 REPEATABLE_PARAMETERS = frozenset({"cell", "wifi"})
 NAMED_PARAMETERS = frozenset(
@@ -105,6 +103,9 @@ _ALARMS = {alarm.value.lower(): alarm for alarm in Alarm}
 def _fail(reason: str) -> ProtocolError:
     # Names the field, never the value: values can be personal data.
     return ProtocolError(f"{NAME}: {reason}")
+
+
+_FIELDS = _json.JsonFields(_fail, MAX_VALUE)
 
 
 # ---------------------------------------------------------------------------
@@ -276,7 +277,7 @@ def _decode_params(params: list[tuple[str, str]], received_at: datetime | None) 
     course = None
     for key in ("bearing", "heading"):
         if key in fields:
-            course = _course(_number(fields[key], key))
+            course = _json.course(_number(fields[key], key))
     altitude = _number(fields["altitude"], "altitude") if "altitude" in fields else None
     time = _param_time(fields["timestamp"]) if "timestamp" in fields else received_at
     attributes = {**extras, **attributes}  # a named parameter wins over an unknown one
@@ -285,7 +286,7 @@ def _decode_params(params: list[tuple[str, str]], received_at: datetime | None) 
     if latitude is None or longitude is None or (latitude == 0.0 and longitude == 0.0):
         state = {"valid": valid, "battery": battery, "ignition": ignition, "motion": motion}
         attributes.update({k: v for k, v in state.items() if v is not None})
-        return Decoded(kind="heartbeat", device_key=device_key, attributes=_frozen(attributes))
+        return Decoded(kind="heartbeat", device_key=device_key, attributes=_json.frozen(attributes))
     if time is None:
         raise _fail("no 'timestamp' and no received-at time")
     report = PositionReport(
@@ -302,7 +303,7 @@ def _decode_params(params: list[tuple[str, str]], received_at: datetime | None) 
         ignition=ignition,
         motion=motion,
         alarm=alarm,
-        attributes=_frozen(attributes),
+        attributes=_json.frozen(attributes),
     )
     kind: Literal["alarm", "position"] = "alarm" if alarm else "position"
     return Decoded(kind=kind, device_key=device_key, positions=(report,))
@@ -326,7 +327,7 @@ def _param_coordinates(fields: Mapping[str, str]) -> tuple[float | None, float |
 def _param_time(value: str) -> datetime:
     if _INTEGER.fullmatch(value):
         number = int(value)
-        return _epoch(number / 1000 if number >= MILLIS_FROM else number)
+        return _json.epoch(number / 1000 if number >= MILLIS_FROM else number, _fail)
     return _iso_time(value, "timestamp")
 
 
@@ -347,7 +348,7 @@ def _attribute(value: str) -> object:
 
 def _decode_json(body: bytes) -> Decoded:
     try:
-        root = json.loads(body, parse_constant=_no_constant)
+        root = _json.loads(body)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the stack
         raise _fail("body is not valid JSON") from None
     if not isinstance(root, dict):
@@ -376,49 +377,49 @@ def _json_position(device_key: str, location: object) -> PositionReport:
     if not isinstance(stamp, str):
         raise _fail("no 'timestamp' text in 'location'")
     time = _iso_time(stamp, "timestamp")
-    coords = _json_object(location, "coords")
+    coords = _FIELDS.object(location, "coords")
     if coords is None:
         raise _fail("no 'coords' in 'location'")
-    latitude = _json_required(coords, "latitude")
-    longitude = _json_required(coords, "longitude")
+    latitude = _FIELDS.required(coords, "latitude")
+    longitude = _FIELDS.required(coords, "longitude")
     _check_coordinates(latitude, longitude)
-    speed = _json_number(coords, "speed")
-    heading = _json_number(coords, "heading")
-    accuracy = _json_number(coords, "accuracy")
+    speed = _FIELDS.number(coords, "speed")
+    heading = _FIELDS.number(coords, "heading")
+    accuracy = _FIELDS.number(coords, "accuracy")
 
     attributes: dict[str, object] = {}
     if accuracy is not None and accuracy >= 0.0:
         attributes["accuracy"] = accuracy
     for key in ("event", "uuid"):
-        text = _json_text(location, key)
+        text = _FIELDS.text(location, key)
         if text is not None:
             attributes[key] = text
-    odometer = _json_number(location, "odometer")
+    odometer = _FIELDS.number(location, "odometer")
     if odometer is not None:
         attributes["odometer"] = odometer  # metres, as the SDK counts them
-    mock = _json_flag(location, "mock")
+    mock = _FIELDS.flag(location, "mock")
     if mock is not None:
         attributes["mock"] = mock
-    activity = _json_object(location, "activity")
-    if activity is not None and _json_text(activity, "type") is not None:
-        attributes["activity"] = _json_text(activity, "type")
+    activity = _FIELDS.object(location, "activity")
+    if activity is not None and _FIELDS.text(activity, "type") is not None:
+        attributes["activity"] = _FIELDS.text(activity, "type")
     battery = None
-    power = _json_object(location, "battery")
+    power = _FIELDS.object(location, "battery")
     if power is not None:
-        level = _json_number(power, "level")
+        level = _FIELDS.number(power, "level")
         if level is not None and 0.0 <= level <= 1.0:
             battery = level * 100.0
-        charging = _json_flag(power, "is_charging")
+        charging = _FIELDS.flag(power, "is_charging")
         if charging is not None:
             attributes["charge"] = charging
-    extras = _json_object(location, "extras")
+    extras = _FIELDS.object(location, "extras")
     if extras is not None:
         if len(extras) > MAX_EXTRAS:
             raise _fail(f"more than {MAX_EXTRAS} 'extras'")
         for key, value in extras.items():
             if len(key) > MAX_KEY or (isinstance(value, str) and len(value) > MAX_VALUE):
                 raise _fail(f"an 'extras' entry longer than {MAX_KEY}/{MAX_VALUE}")
-            if isinstance(value, bool | str) or _finite(value):
+            if isinstance(value, bool | str) or _json.finite(value):
                 attributes.setdefault(key, value)
 
     return PositionReport(
@@ -429,59 +430,12 @@ def _json_position(device_key: str, location: object) -> PositionReport:
         latitude=latitude,
         longitude=longitude,
         speed=max(0.0, speed) * MPS_TO_KMH if speed is not None else 0.0,
-        course=_course(heading) if heading is not None else None,
-        altitude=_json_number(coords, "altitude"),
+        course=_json.course(heading) if heading is not None else None,
+        altitude=_FIELDS.number(coords, "altitude"),
         battery=battery,
-        motion=_json_flag(location, "is_moving"),
-        attributes=_frozen(attributes),
+        motion=_FIELDS.flag(location, "is_moving"),
+        attributes=_json.frozen(attributes),
     )
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
-
-
-# JSON null counts as absent: the iOS SDK sends e.g. "floor": null.
-def _json_object(parent: dict[str, object], key: str) -> dict[str, object] | None:
-    value = parent.get(key)
-    if value is not None and not isinstance(value, dict):
-        raise _fail(f"'{key}' is not an object")
-    return value
-
-
-def _json_number(parent: dict[str, object], key: str) -> float | None:
-    value = parent.get(key)
-    return None if value is None else _json_required(parent, key)
-
-
-def _json_required(parent: dict[str, object], key: str) -> float:
-    value = parent.get(key)
-    if not isinstance(value, int | float) or not _finite(value):
-        raise _fail(f"'{key}' is not a number")
-    return float(value)
-
-
-def _json_flag(parent: dict[str, object], key: str) -> bool | None:
-    value = parent.get(key)
-    if value is not None and not isinstance(value, bool):
-        raise _fail(f"'{key}' is not true or false")
-    return value
-
-
-def _json_text(parent: dict[str, object], key: str) -> str | None:
-    value = parent.get(key)
-    if value is not None and (not isinstance(value, str) or len(value) > MAX_VALUE):
-        raise _fail(f"'{key}' is not a short text")
-    return value
-
-
-def _finite(value: object) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except OverflowError:  # an integer with hundreds of digits
-        return False
 
 
 # ---------------------------------------------------------------------------
@@ -519,13 +473,6 @@ def _flag(value: str, field: str) -> bool:
     raise _fail(f"'{field}' is not a boolean")
 
 
-def _course(value: float) -> float | None:
-    """Degrees clockwise from north; negative is the SDK's 'unknown'."""
-    if value < 0.0:
-        return None
-    return value if value <= 360.0 else value % 360.0
-
-
 def _alarm(value: str) -> Alarm:
     """Traccar's alarm names (a comma-separated list allowed); anything else is 'general'."""
     for name in value.split(","):
@@ -540,12 +487,6 @@ def _check_coordinates(latitude: float, longitude: float) -> None:
         raise _fail("latitude outside -90..90")
     if not -180.0 <= longitude <= 180.0:
         raise _fail("longitude outside -180..180")
-
-
-def _epoch(seconds: float) -> datetime:
-    if not EARLIEST.timestamp() <= seconds < LATEST.timestamp():
-        raise _fail("timestamp outside 1970..2099")
-    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _iso_time(value: str, field: str) -> datetime:
@@ -567,10 +508,6 @@ def _in_range(value: datetime) -> datetime:
     if not EARLIEST <= value < LATEST:
         raise _fail("time outside 1970..2099")
     return value
-
-
-def _frozen(values: dict[str, object]) -> Mapping[str, object]:
-    return MappingProxyType(values)
 
 
 # ---------------------------------------------------------------------------

@@ -30,11 +30,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Literal
 
+from trackguard.protocols import _json
 from trackguard.protocols.base import (
     Alarm,
     Decoded,
@@ -51,8 +49,6 @@ MAX_FRAME = 64 * 1024  # a card's base64 face image is the largest payload the a
 MAX_TOPIC = 512
 MAX_TEXT = 64
 SIMULATED_USER = "sim"
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 _BATTERY_STATUS = {0: "unknown", 1: "unplugged", 2: "charging", 3: "full"}
 _TRIGGER_ALARMS = {
@@ -68,6 +64,9 @@ _TRIGGER_IGNITION = {"i": True, "I": False}
 def _fail(reason: str) -> ProtocolError:
     # Names the field, never the value: values can be personal data.
     return ProtocolError(f"{NAME}: {reason}")
+
+
+_FIELDS = _json.JsonFields(_fail, MAX_TEXT)
 
 
 # ---------------------------------------------------------------------------
@@ -132,7 +131,7 @@ def decode(frame: bytes, session: Session) -> Decoded:
     if not payload.strip():
         return Decoded(kind="other", device_key=device_key)
     try:
-        message = json.loads(payload, parse_constant=_no_constant)
+        message = _json.loads(payload)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the stack
         raise _fail("payload is not valid JSON") from None
     if not isinstance(message, dict):
@@ -141,44 +140,44 @@ def decode(frame: bytes, session: Session) -> Decoded:
     if not isinstance(kind, str) or not 0 < len(kind) <= MAX_TEXT:
         raise _fail("no '_type' text")
     if kind != "location":
-        return Decoded(kind="other", device_key=device_key, attributes=_frozen({"type": kind}))
+        return Decoded(kind="other", device_key=device_key, attributes=_json.frozen({"type": kind}))
     report = _location(device_key, message)
     decoded_kind: Literal["alarm", "position"] = "alarm" if report.alarm else "position"
     return Decoded(kind=decoded_kind, device_key=device_key, positions=(report,))
 
 
 def _location(device_key: str, message: dict[str, object]) -> PositionReport:
-    latitude = _required(message, "lat")
-    longitude = _required(message, "lon")
+    latitude = _FIELDS.required(message, "lat")
+    longitude = _FIELDS.required(message, "lon")
     if not -90.0 <= latitude <= 90.0:
         raise _fail("latitude outside -90..90")
     if not -180.0 <= longitude <= 180.0:
         raise _fail("longitude outside -180..180")
-    time = _epoch(_required(message, "tst"))
-    speed = _number(message, "vel")
-    course = _number(message, "cog")
-    batt = _number(message, "batt")
+    time = _json.epoch(_FIELDS.required(message, "tst"), _fail, "tst")
+    speed = _FIELDS.number(message, "vel")
+    course = _FIELDS.number(message, "cog")
+    batt = _FIELDS.number(message, "batt")
 
     attributes: dict[str, object] = {}
     for key, name in (("acc", "accuracy"), ("vac", "verticalAccuracy")):
-        value = _number(message, key)
+        value = _FIELDS.number(message, key)
         if value is not None and value >= 0.0:
             attributes[name] = value
     for key, name in (("tid", "tid"), ("t", "trigger"), ("conn", "conn")):
-        text = _text(message, key)
+        text = _FIELDS.text(message, key)
         if text is not None:
             attributes[name] = text
-    mode = _number(message, "m")
+    mode = _FIELDS.number(message, "m")
     if mode is not None:
         attributes["monitoringMode"] = mode
-    status = _number(message, "bs")
+    status = _FIELDS.number(message, "bs")
     if status is not None and status in _BATTERY_STATUS:
         attributes["batteryStatus"] = _BATTERY_STATUS[int(status)]
         if status:
             attributes["charge"] = status >= 2  # on the charger: charging or full
 
-    trigger = _text(message, "t")
-    ignition = _flag(message, "ign")
+    trigger = _FIELDS.text(message, "t")
+    ignition = _FIELDS.flag(message, "ign")
     if trigger in _TRIGGER_IGNITION:
         ignition = _TRIGGER_IGNITION[trigger]
     return PositionReport(
@@ -189,66 +188,14 @@ def _location(device_key: str, message: dict[str, object]) -> PositionReport:
         latitude=latitude,
         longitude=longitude,
         speed=max(0.0, speed) if speed is not None else 0.0,
-        course=_course(course) if course is not None else None,
-        altitude=_number(message, "alt"),
+        course=_json.course(course) if course is not None else None,
+        altitude=_FIELDS.number(message, "alt"),
         battery=batt if batt is not None and 0.0 <= batt <= 100.0 else None,
         ignition=ignition,
-        motion=_flag(message, "motion"),
+        motion=_FIELDS.flag(message, "motion"),
         alarm=_TRIGGER_ALARMS.get(trigger) if trigger is not None else None,
-        attributes=_frozen(attributes),
+        attributes=_json.frozen(attributes),
     )
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _number(message: dict[str, object], key: str) -> float | None:
-    return None if message.get(key) is None else _required(message, key)
-
-
-def _required(message: dict[str, object], key: str) -> float:
-    value = message.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(f"'{key}' is not a number")
-    try:
-        number = float(value)
-    except OverflowError:  # an integer with hundreds of digits
-        raise _fail(f"'{key}' is not a finite number") from None
-    if not math.isfinite(number):
-        raise _fail(f"'{key}' is not a finite number")
-    return number
-
-
-def _text(message: dict[str, object], key: str) -> str | None:
-    value = message.get(key)
-    if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
-        raise _fail(f"'{key}' is not a short text")
-    return value
-
-
-def _flag(message: dict[str, object], key: str) -> bool | None:
-    value = message.get(key)
-    if value is not None and not isinstance(value, bool):
-        raise _fail(f"'{key}' is not true or false")
-    return value
-
-
-def _course(degrees: float) -> float | None:
-    """Degrees clockwise from north; iOS reports -1 for a course it does not know."""
-    if degrees < 0.0:
-        return None
-    return degrees if degrees <= 360.0 else degrees % 360.0
-
-
-def _epoch(seconds: float) -> datetime:
-    if not EARLIEST.timestamp() <= seconds < LATEST.timestamp():
-        raise _fail("'tst' outside 1970..2099")
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def _frozen(values: dict[str, object]) -> Mapping[str, object]:
-    return MappingProxyType(values)
 
 
 # ---------------------------------------------------------------------------
