@@ -21,4 +21,7 @@ def fixed_clock(at: datetime) -> Clock:
 
 def as_utc(value: datetime) -> datetime:
     """Databases (SQLite) may hand back naive datetimes: they are UTC by convention."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    tz = value.tzinfo
+    if tz is UTC:  # the common case, several times per stored position: skip the conversion
+        return value
+    return value.replace(tzinfo=UTC) if tz is None else value.astimezone(UTC)

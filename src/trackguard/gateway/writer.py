@@ -41,7 +41,7 @@ from trackguard.errors import TrackguardError
 from trackguard.protocols.base import PositionReport
 from trackguard.store.engine import Database
 from trackguard.store.models.keys import SubjectKey
-from trackguard.tracking.devices import DeviceRef, mark_seen, resolve_devices
+from trackguard.tracking.devices import DeviceRef, ImeiIndexes, mark_seen, resolve_devices
 from trackguard.tracking.filters import FilterConfig, filter_fixes, latest_by_device
 from trackguard.tracking.positions import (
     FLEET_KEY_ROTATION,
@@ -157,6 +157,7 @@ class PositionWriter:
         self._hook_tasks: set[asyncio.Task[object]] = set()
         self._last: OrderedDict[str, PositionReport] = OrderedDict()
         self._fleet_checked_until: datetime | None = None
+        self._imei_indexes = ImeiIndexes(vault, MAX_REMEMBERED_DEVICES)
         self._executor: ThreadPoolExecutor | None = None
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -364,7 +365,9 @@ class PositionWriter:
         with self.db.session() as session:
             _take_write_lock(session)
             protocols = {item.report.device_key: item.report.protocol for item in batch}
-            devices = resolve_devices(session, self.vault, protocols, now=now)
+            devices = resolve_devices(
+                session, self.vault, protocols, now=now, indexes=self._imei_indexes
+            )
             if any(devices[item.report.device_key].customer_id is None for item in kept):
                 fleet_check = self._rotate_fleet_key(session, now)
             rows, committed = [], []

@@ -16,7 +16,7 @@ without an activation code: the operator issues one with `register_device`.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -96,6 +96,23 @@ class DeviceSummary:
 
 def imei_index(vault: Vault, imei: str) -> str:
     return vault.blind_index("imei", imei)
+
+
+class ImeiIndexes:
+    """Remembers the blind index of IMEIs seen lately: the batch writer looks up the same
+    devices in every batch, and an HMAC per report adds up. Bounded; cleared when full."""
+
+    def __init__(self, vault: Vault, max_size: int = 100_000) -> None:
+        self.vault, self.max_size = vault, max_size
+        self._known: dict[str, str] = {}
+
+    def __call__(self, imei: str) -> str:
+        index = self._known.get(imei)
+        if index is None:
+            if len(self._known) >= self.max_size:
+                self._known.clear()
+            index = self._known[imei] = imei_index(self.vault, imei)
+        return index
 
 
 def pseudonym(index: str) -> str:
@@ -227,6 +244,7 @@ def resolve_devices(
     protocols: Mapping[str, str | None],
     *,
     now: datetime,
+    indexes: Callable[[str], str] | None = None,
 ) -> dict[str, DeviceRef]:
     """Map each device key (IMEI) to its device, registering unknown ones.
 
@@ -235,7 +253,8 @@ def resolve_devices(
     rows are locked FOR SHARE until the caller commits, so an activation cannot
     slip between this look-up and the positions written for the old owner.
     """
-    by_index = {imei_index(vault, key): key for key in protocols}
+    index_of = indexes or (lambda imei: imei_index(vault, imei))
+    by_index = {index_of(key): key for key in protocols}
     found = _lookup(session, by_index)
     missing = [index for index in by_index if index not in found]
     if missing:

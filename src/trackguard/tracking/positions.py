@@ -101,12 +101,25 @@ def encode_position_payload(fix: PositionFix) -> bytes:
         if value is not None:
             values[name] = value
     if fix.attributes:
-        values["attributes"] = _json_safe(fix.attributes, 0)
+        values["attributes"] = _json_attributes(fix.attributes)
     return json.dumps(values, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 
 def decode_position_payload(payload: bytes) -> PositionFix:
     return PositionFix(**json.loads(payload))
+
+
+_SCALARS = (str, int, bool, type(None))
+
+
+def _json_attributes(attributes: Mapping[str, object]) -> dict[str, Any]:
+    """Attributes as JSON-safe values; most devices send flat text and integers only."""
+    if all(type(v) in _SCALARS for v in attributes.values()) and all(
+        type(k) is str for k in attributes
+    ):
+        return dict(attributes)
+    safe: dict[str, Any] = _json_safe(attributes, 0)
+    return safe
 
 
 def _json_safe(value: object, depth: int) -> Any:
@@ -251,7 +264,7 @@ def encode_report_payload(report: PositionReport) -> bytes:
     if report.protocol is not None:
         values["protocol"] = report.protocol
     if report.attributes:
-        values["attributes"] = _json_safe(dict(report.attributes), 0)
+        values["attributes"] = _json_attributes(report.attributes)
     return _ENCODE(values).encode()
 
 
