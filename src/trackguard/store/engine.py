@@ -21,6 +21,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Deleted rows are overwritten, not left in free pages: erasure and retention must
+    # leave nothing readable in the file (some SQLite builds default to off).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
