@@ -39,8 +39,9 @@ def main(message: str) -> None:
         target = versions / f"{revision}_{slug}.py"
         path.rename(target)
         # Alembic writes long lines; make the revision look like the rest of the code.
-        subprocess.run([sys.executable, "-m", "ruff", "check", "--fix", "--quiet", str(target)], check=False)
-        subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", str(target)], check=False)
+        ruff = [sys.executable, "-m", "ruff"]
+        subprocess.run([*ruff, "check", "--fix", "--quiet", str(target)], check=False)
+        subprocess.run([*ruff, "format", "--quiet", str(target)], check=False)
         print(f"wrote {target}")
 
 

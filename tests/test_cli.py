@@ -20,7 +20,9 @@ def test_unknown_option_is_a_usage_error_not_a_traceback() -> None:
 
 
 def test_every_command_group_has_help() -> None:
-    for group in ("db", "policy", "keys", "audit", "demo", "devices", "antitheft"):
+    groups = ("db", "policy", "keys", "audit", "demo", "devices", "antitheft")
+    groups += ("customers", "requests", "retention", "holds")
+    for group in groups:
         done = subprocess.run(
             [sys.executable, "-m", "trackguard.cli", group, "--help"],
             capture_output=True,

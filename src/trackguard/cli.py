@@ -9,14 +9,19 @@ import typer
 from trackguard.commands import (
     antitheft,
     audit,
+    customers,
     db,
     demo,
     devices,
+    holds,
     keys,
     policy,
     positions,
+    requests,
+    retention,
     serve,
     simulate,
+    staff,
 )
 from trackguard.errors import TrackguardError
 
@@ -34,6 +39,11 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(demo.app, name="demo")
 app.add_typer(devices.app, name="devices")
 app.add_typer(antitheft.app, name="antitheft")
+app.add_typer(customers.app, name="customers")
+app.add_typer(requests.app, name="requests")
+app.add_typer(retention.app, name="retention")
+app.add_typer(holds.app, name="holds")
+app.add_typer(staff.app, name="staff")
 app.command("positions")(positions.positions)
 app.command("serve")(serve.serve)
 app.command("simulate")(simulate.simulate)

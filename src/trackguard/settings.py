@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGED_POLICY = Path(__file__).parent / "policies" / "conneqtech.yaml"
@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     batch_max_rows: int = Field(default=5_000, ge=1)
     batch_max_delay: float = Field(default=0.05, gt=0, description="Seconds a batch waits.")
     queue_max_rows: int = Field(default=100_000, ge=1, description="Backpressure bound.")
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="The address customers reach the web app at (e.g. https://track.example.nl), "
+        "used in links sent by e-mail; default: http://<host>:<web port>.",
+    )
+    retention_interval_hours: float = Field(
+        default=24.0, ge=0, description="How often `serve` applies the retention rules; 0: never."
+    )
     # Bad-fix filters (tracking): each can be switched off with 0 / false.
     filter_invalid: bool = True
     filter_zero: bool = True
@@ -55,6 +64,20 @@ class Settings(BaseSettings):
     smtp_host: str = Field(default="127.0.0.1")
     smtp_port: int = Field(default=25, ge=0, le=65535)
     smtp_sender: str = Field(default="alarms@trackguard.example")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if one is needed.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade to TLS with STARTTLS.")
+    smtp_ssl: bool = Field(default=False, description="Implicit TLS from the start (port 465).")
+    smtp_timeout: float = Field(default=10.0, gt=0, description="Seconds per SMTP operation.")
+    # None: portal maps draw tracks on a plain canvas, so no tile server learns who looks.
+    map_tiles: str | None = Field(
+        default=None,
+        description="Leaflet tile URL template of your own tile server, e.g. "
+        "https://tiles.example.org/{z}/{x}/{y}.png; the CSP admits its origin for images.",
+    )
+    map_tiles_attribution: str | None = Field(
+        default=None, description="Attribution shown under tiles (e.g. the map data licence)."
+    )
 
     @property
     def enabled_gateways(self) -> list[str]:

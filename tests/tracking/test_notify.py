@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from pydantic import SecretStr
 
 from trackguard.clock import fixed_clock
+from trackguard.mail import MailConfig
 from trackguard.protocols.base import Alarm, PositionReport
 from trackguard.runtime import Runtime
 from trackguard.settings import Settings
@@ -355,3 +357,24 @@ def test_signatures_expire() -> None:
     assert not verify_signature("s3cret", stamp, body, signature, now=NOW + timedelta(hours=1))
     assert not verify_signature("s3cret", stamp, body + b" ", signature, now=NOW)
     assert not verify_signature("s3cret", "soon", body, signature, now=NOW)
+
+
+def test_alarm_mail_uses_the_shared_smtp_settings(settings: Settings) -> None:
+    """Login and TLS settings reach alarm e-mail through the one mail sender."""
+    secured = settings.model_copy(
+        update={
+            "smtp_host": "mail.example.nl",
+            "smtp_port": 587,
+            "smtp_username": "alarms",
+            "smtp_password": SecretStr("not-in-logs"),
+            "smtp_starttls": True,
+        }
+    )
+    config = NotifyConfig.from_settings(secured)
+    assert config.mail == MailConfig.from_settings(secured)
+    assert (config.mail.host, config.mail.port, config.mail.starttls) == (
+        "mail.example.nl",
+        587,
+        True,
+    )
+    assert "not-in-logs" not in repr(config)

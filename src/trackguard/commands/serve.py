@@ -99,13 +99,15 @@ async def _serve(
 
     from trackguard.gateway.service import Gateways
     from trackguard.gateway.writer import PositionWriter
+    from trackguard.privacy.retention.schedule import RetentionSchedule
     from trackguard.tracking.events import AntiTheftMonitor
     from trackguard.tracking.live import LiveHub
     from trackguard.tracking.notify import Notifier, NotifyConfig
     from trackguard.web.app import create_app
 
+    hub = LiveHub()  # one hub: the anti-theft monitor publishes, /api/socket relays
     config = uvicorn.Config(
-        create_app(runtime),
+        create_app(runtime, live=hub),
         host=host,
         port=port,
         # Access logs would record every visitor's IP address: personal data the
@@ -121,9 +123,11 @@ async def _serve(
     notifier = Notifier(
         runtime.db, runtime.vault, NotifyConfig.from_settings(runtime.settings), clock=runtime.clock
     )
-    monitor = AntiTheftMonitor(runtime.db, runtime.vault, notifier=notifier, hub=LiveHub())
+    monitor = AntiTheftMonitor(runtime.db, runtime.vault, notifier=notifier, hub=hub)
     writer.on_committed(monitor.on_committed)
     gateways = Gateways(runtime.settings, writer, clock=runtime.clock)
+    # The policy's retention rules: soon after start, then every retention_interval_hours.
+    retention = RetentionSchedule.from_runtime(runtime)
     stop = asyncio.Event()
     with _on_signals(stop):
         await writer.start()
@@ -134,6 +138,7 @@ async def _serve(
             if any(g.name == "mqtt" for g in gateways.gateways):
                 typer.echo(f"  gateway mqtt: subscribing to {runtime.settings.mqtt_topic}")
             web_task = asyncio.create_task(web.serve(sockets=[listener]))
+            retention.start()
             demo_task = None
             if demo_trackers:
                 from trackguard.simulator.live_demo import drive_demo
@@ -154,6 +159,7 @@ async def _serve(
             web.should_exit = True
             await web_task
         finally:
+            await retention.stop()  # returns between two of its batches
             await gateways.stop(0)
             await writer.close()  # writes everything still queued
             await monitor.drain()  # alerts already started are delivered

@@ -192,7 +192,7 @@ def _rights_requests(
             received_at=received,
             due_at=rules.rights_deadline.after(received),
             verified_at=verified_at,
-            verification_method="logged_in" if verified_at else None,
+            verification_method="session" if verified_at else None,
             completed_at=completed,
             details=details,
             outcome=outcome if completed else None,

@@ -36,7 +36,10 @@ from trackguard.demo.position_payload import (
     position_key_ref,
     position_row_binding,
 )
+from trackguard.demo.privacy_records import add_privacy_records
 from trackguard.demo.rules import rules_from_policy
+from trackguard.demo.staff import add_demo_staff
+from trackguard.demo.web_records import add_web_records
 from trackguard.privacy.audit import AuditLog
 from trackguard.runtime import Runtime
 from trackguard.store.base import Base, new_id
@@ -68,6 +71,7 @@ from trackguard.tracking.events import add_geofence
 from trackguard.tracking.geofence import parse_area
 from trackguard.tracking.notify import add_webhook
 from trackguard.vault import FLEET_SUBJECT, Vault
+from trackguard.web.analytics.demo import add_visitor_statistics
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -171,6 +175,14 @@ class _Writer:
             self._antitheft(plan, customer_id)
         if progress:
             progress(total - 1, total)
+        self.counts.update(add_privacy_records(self.session, self.runtime, ids, self.rng))
+        self.counts.update(add_web_records(self.session, ids, self.runtime.clock()))
+        self.counts.update(add_demo_staff(self.session, self.vault, self.runtime.clock()))
+        self.counts.update(
+            add_visitor_statistics(
+                self.session, self.runtime.policy, self.runtime.clock(), self.rng
+            )
+        )
         self._audit()
         if progress:
             progress(total, total)

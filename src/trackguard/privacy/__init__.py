@@ -1,1 +1,2 @@
-"""Privacy machinery: audit log, and (in later issues) consent, purpose gate, rights, retention."""
+"""Privacy machinery: audit log, consent ledger, purpose gate, restrictions and objections,
+rights requests, export, erasure and retention."""

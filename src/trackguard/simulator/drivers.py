@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import time
 from collections.abc import Callable, Iterator
@@ -85,10 +86,15 @@ def _packets(
 
         while chunk := list(itertools.islice(reports, records_per_packet)):
             records = [encode_record(r) for r in chunk]
-            yield len(records), lambda _serial, records=records: avl_packet(records)
+            # AVL packets carry no serial: the encoder ignores it.
+            yield len(records), functools.partial(_avl_packet, avl_packet, records)
         return
     for report in reports:
-        yield 1, lambda serial, report=report: encoder.position(report, serial)
+        yield 1, functools.partial(encoder.position, report)
+
+
+def _avl_packet(build: Callable[[list[bytes]], bytes], records: list[bytes], _serial: int) -> bytes:
+    return build(records)
 
 
 async def drive_tcp(

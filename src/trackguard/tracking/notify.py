@@ -29,14 +29,13 @@ import hmac
 import json
 import logging
 import secrets
-import smtplib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -45,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from trackguard.clock import Clock, as_utc, system_clock
 from trackguard.errors import TrackguardError, VaultError
+from trackguard.mail import MailConfig, Mailer, MailError, MailSettings
 from trackguard.protocols.base import PositionReport
 from trackguard.store.engine import Database
 from trackguard.store.models.accounts import Customer
@@ -69,30 +69,21 @@ class Status(StrEnum):
     SKIPPED = "skipped"
 
 
-class NotifySettings(Protocol):
-    smtp_host: str
-    smtp_port: int
-    smtp_sender: str
-
-
 @dataclass(frozen=True, slots=True)
 class NotifyConfig:
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
-    sender: str = "alarms@trackguard.example"
-    smtp_timeout: float = 10.0
+    mail: MailConfig = field(default_factory=MailConfig)
     webhook_timeout: float = 10.0
     webhook_attempts: int = 4
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
 
     @classmethod
-    def from_settings(cls, settings: NotifySettings) -> NotifyConfig:
-        return cls(
-            smtp_host=settings.smtp_host,
-            smtp_port=settings.smtp_port,
-            sender=settings.smtp_sender,
-        )
+    def from_settings(cls, settings: MailSettings) -> NotifyConfig:
+        return cls(mail=MailConfig.from_settings(settings))
+
+    @property
+    def sender(self) -> str:
+        return self.mail.sender
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +213,7 @@ class Notifier:
         self.db, self.vault = db, vault
         self.config = config or NotifyConfig()
         self.clock = clock
+        self.mailer = Mailer(self.config.mail, clock=clock)
         self._transport = transport
         self._sleep = sleep
 
@@ -320,14 +312,9 @@ class Notifier:
             geofence_name=to.geofence_name,
         )
         try:
-            with smtplib.SMTP(
-                self.config.smtp_host, self.config.smtp_port, timeout=self.config.smtp_timeout
-            ) as smtp:
-                smtp.send_message(message)
-        except smtplib.SMTPResponseException as exc:
-            return f"SMTP {exc.smtp_code}"
-        except (smtplib.SMTPException, OSError) as exc:
-            return _kind(exc)
+            self.mailer.deliver(message)
+        except MailError as exc:  # names the kind of failure only, never the address
+            return exc.reason
         return None
 
     # -- webhooks ----------------------------------------------------------------------------

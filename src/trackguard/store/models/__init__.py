@@ -1,6 +1,11 @@
 """Every record the privacy statement names; importing this registers them all."""
 
 from trackguard.store.models.accounts import BusinessAccount, Customer
+from trackguard.store.models.analytics import (
+    AnalyticsDailyCount,
+    AnalyticsSalt,
+    AnalyticsVisitorMark,
+)
 from trackguard.store.models.antitheft import DeviceGeofence, Event, Geofence, Webhook
 from trackguard.store.models.audit import AuditEntry
 from trackguard.store.models.commerce import Order, Payment, Purchase, ReturnRequest
@@ -30,8 +35,12 @@ from trackguard.store.models.privacy_ops import (
 )
 from trackguard.store.models.requests import RightsRequest
 from trackguard.store.models.tracking import Device, Position
+from trackguard.store.models.web import StaffUser, TraccarId, WebSession
 
 __all__ = [
+    "AnalyticsDailyCount",
+    "AnalyticsSalt",
+    "AnalyticsVisitorMark",
     "AuditEntry",
     "BusinessAccount",
     "CallRecording",
@@ -57,11 +66,14 @@ __all__ = [
     "RetentionRun",
     "ReturnRequest",
     "RightsRequest",
+    "StaffUser",
     "SubjectKey",
     "SurveyAnswer",
     "ThirdPartyData",
+    "TraccarId",
     "VaultMeta",
     "VerificationToken",
+    "WebSession",
     "WebVisit",
     "Webhook",
     "WhatsAppConversation",

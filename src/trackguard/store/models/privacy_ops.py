@@ -69,9 +69,7 @@ class IdentityDocument(Base):
     customer_id: Mapped[str | None] = _customer_fk()
     received_at: Mapped[datetime] = operational(UTCDateTime())
     content_type: Mapped[str] = operational(String(100))
-    content: Mapped[bytes] = deferred(
-        personal("user.government_id", LargeBinary, encrypted=True)
-    )
+    content: Mapped[bytes] = deferred(personal("user.government_id", LargeBinary, encrypted=True))
     # Which of the policy's blackout items (photo, MRZ, ...) the reviewer found covered.
     review: Mapped[dict[str, object] | None] = operational(JSON)
     reviewed_by: Mapped[str | None] = operational(String(100))

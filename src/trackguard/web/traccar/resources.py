@@ -1,0 +1,180 @@
+"""`/api/server`, `/api/devices`, `/api/positions`, `/api/geofences`: the customer's own only.
+
+Each request reads in one transaction and writes one audit entry for what it
+read. Ids of other customers' things answer 404, exactly like ids that do not
+exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import Field
+from starlette.exceptions import HTTPException
+
+from trackguard.runtime import Runtime
+from trackguard.tracking.positions import StoredPosition
+from trackguard.web.auth.principal import CurrentCustomer
+from trackguard.web.deps import CurrentRuntime
+from trackguard.web.traccar import schemas
+from trackguard.web.traccar.access import CustomerData, OwnDevice
+from trackguard.web.traccar.ids import position_id
+from trackguard.web.traccar.params import (
+    MAX_ID,
+    MAX_IDS,
+    MAX_POSITION_PERIOD,
+    IdList,
+    IdValue,
+    period,
+)
+from trackguard.web.traccar.serialize import (
+    device_json,
+    geofence_json,
+    position_json,
+    server_json,
+)
+
+router = APIRouter(prefix="/api", tags=["traccar"])
+PRIVATE = {"Cache-Control": "no-store"}
+
+Ids = Annotated[IdList, Query(alias="id", max_length=MAX_IDS, description="Repeat for several.")]
+UniqueIds = Annotated[
+    list[Annotated[str, Field(max_length=64)]],
+    Query(alias="uniqueId", max_length=MAX_IDS, description="IMEI; repeat for several."),
+]
+DeviceId = Annotated[IdValue | None, Query(alias="deviceId")]
+OptionalFrom = Annotated[datetime | None, Query(alias="from")]
+OptionalTo = Annotated[datetime | None, Query(alias="to")]
+PathId = Annotated[int, Path(ge=0, le=MAX_ID)]
+
+
+@router.get("/server", response_model=schemas.Server)
+def server() -> JSONResponse:
+    """What this server offers (public, as in Traccar)."""
+    return JSONResponse(server_json())
+
+
+def devices_json(data: CustomerData, devices: Sequence[OwnDevice], now: datetime) -> list[Any]:
+    latest = data.latest_positions(devices)
+    return [
+        device_json(
+            number=d.number,
+            name=d.name,
+            unique_id=d.unique_id,
+            model=d.model,
+            last_seen=d.last_seen,
+            latest_position=position_id(d.number, latest[d.id].time) if d.id in latest else None,
+            now=now,
+        )
+        for d in devices
+    ]
+
+
+def positions_json(pairs: Sequence[tuple[OwnDevice, StoredPosition]]) -> list[Any]:
+    return [
+        position_json(
+            device_number=d.number,
+            fix_time=p.time,
+            server_time=p.received_at,
+            fix=p.fix,
+            protocol=d.protocol,
+        )
+        for d, p in pairs
+    ]
+
+
+def _read(runtime: Runtime, customer_id: str, action: str, build: Any) -> JSONResponse:
+    with runtime.db.session() as session:
+        data = CustomerData(session, runtime.vault, customer_id)
+        body = build(data)
+        data.audit(runtime.policy, runtime.clock, action)
+    return JSONResponse(body, headers=PRIVATE)
+
+
+@router.get("/devices", response_model=list[schemas.Device])
+def devices(
+    runtime: CurrentRuntime,
+    principal: CurrentCustomer,
+    ids: Ids = [],  # noqa: B006 - FastAPI copies defaults
+    unique_ids: UniqueIds = [],  # noqa: B006
+) -> JSONResponse:
+    """The customer's devices; `id` or `uniqueId` pick some (an `id` not theirs: 404)."""
+
+    def build(data: CustomerData) -> list[Any]:
+        chosen = data.devices()
+        if ids:
+            chosen = data.devices_numbered(ids)
+        if unique_ids:
+            picked = {d.id for d in data.devices_with_unique_ids(unique_ids)}
+            chosen = [d for d in chosen if d.id in picked]
+        return devices_json(data, chosen, runtime.clock())
+
+    return _read(runtime, principal.id, "traccar.devices.read", build)
+
+
+@router.get("/devices/{device_id}", response_model=schemas.Device)
+def device(runtime: CurrentRuntime, principal: CurrentCustomer, device_id: PathId) -> JSONResponse:
+    """One of the customer's devices (404 for any other id)."""
+
+    def build(data: CustomerData) -> Any:
+        return devices_json(data, data.devices_numbered([device_id]), runtime.clock())[0]
+
+    return _read(runtime, principal.id, "traccar.devices.read", build)
+
+
+@router.get("/positions", response_model=list[schemas.Position])
+def positions(
+    runtime: CurrentRuntime,
+    principal: CurrentCustomer,
+    ids: Ids = [],  # noqa: B006
+    device_id: DeviceId = None,
+    start: OptionalFrom = None,
+    end: OptionalTo = None,
+) -> JSONResponse:
+    """Latest position of each device; `deviceId` + `from` + `to`: that device's history;
+    `id`: those positions."""
+    if (start is None) != (end is None):
+        raise HTTPException(400, "Give both 'from' and 'to', or neither.")
+    if start is not None and device_id is None:
+        raise HTTPException(400, "A history needs 'deviceId'.")
+
+    def build(data: CustomerData) -> list[Any]:
+        if ids:
+            return positions_json(data.positions_numbered(ids))
+        chosen = data.devices() if device_id is None else data.devices_numbered([device_id])
+        if start is not None and end is not None:
+            begin, finish = period(start, end, MAX_POSITION_PERIOD)
+            only = chosen[0]
+            return positions_json([(only, p) for p in data.history(only, begin, finish)])
+        latest = data.latest_positions(chosen)
+        return positions_json([(d, latest[d.id]) for d in chosen if d.id in latest])
+
+    return _read(runtime, principal.id, "traccar.positions.read", build)
+
+
+@router.get("/geofences", response_model=list[schemas.Geofence])
+def geofences(
+    runtime: CurrentRuntime, principal: CurrentCustomer, device_id: DeviceId = None
+) -> JSONResponse:
+    """The customer's geofences; `deviceId`: those that device watches."""
+
+    def build(data: CustomerData) -> list[Any]:
+        only = data.devices_numbered([device_id])[0] if device_id is not None else None
+        return [geofence_json(g.number, g.name, g.area) for g in data.geofences(only)]
+
+    return _read(runtime, principal.id, "traccar.geofences.read", build)
+
+
+@router.get("/geofences/{geofence_id}", response_model=schemas.Geofence)
+def geofence(
+    runtime: CurrentRuntime, principal: CurrentCustomer, geofence_id: PathId
+) -> JSONResponse:
+    def build(data: CustomerData) -> Any:
+        g = data.geofence_numbered(geofence_id)
+        return geofence_json(g.number, g.name, g.area)
+
+    return _read(runtime, principal.id, "traccar.geofences.read", build)

@@ -1,0 +1,180 @@
+"""The demo data (with its staff accounts, one per role) on a fresh runtime per backend,
+a local SMTP inbox, an access request waiting with an ID copy, and clients signed in
+through the back office's own form as each role, as a customer, or not at all."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI
+from sqlalchemy import select
+from tests.web.privacy_centre.conftest import Inbox, MovableClock
+
+from trackguard.demo.generate import DEMO_EMAIL, DEMO_PASSWORD
+from trackguard.demo.seed import seed_demo
+from trackguard.demo.staff import DEMO_STAFF, DEMO_STAFF_PASSWORD
+from trackguard.privacy import requests as rights
+from trackguard.runtime import Runtime
+from trackguard.settings import Settings
+from trackguard.store.models import Complaint, Customer, Payment
+from trackguard.web.app import create_app
+
+NOW = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+# Not a real image: the review page only needs bytes of an accepted type.
+ID_COPY_BYTES = b"\x89PNG\r\n\x1a\n" + b"fake passport scan " * 20
+ROLES = tuple(DEMO_STAFF)
+
+
+@dataclass(frozen=True)
+class World:
+    demo_id: str
+    other_id: str
+    id_copy_request: str  # an access request of the demo customer, its ID copy pending
+    complaint_id: str
+    secrets: dict[str, str]  # field -> the demo customer's value in full
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    box, port = Inbox(), _free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@pytest.fixture
+def mails(inbox: tuple[Inbox, int]) -> Inbox:
+    return inbox[0]
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(NOW)
+
+
+@pytest.fixture
+def runtime(settings: Settings, inbox: tuple[Inbox, int], clock: MovableClock) -> Iterator[Runtime]:
+    configured = settings.model_copy(update={"smtp_port": inbox[1]})
+    with Runtime.open(configured, clock=clock) as opened:
+        yield opened
+
+
+def _secrets(runtime: Runtime, customer_id: str) -> dict[str, str]:
+    """The demo customer's values that some role must never see in full."""
+    found: dict[str, str] = {}
+    with runtime.db.session() as session:
+        customer = session.get(Customer, customer_id)
+        assert customer is not None
+        for column in ("first_name", "last_name", "email", "phone", "birth_date",
+                       "billing_address", "postal_address"):  # fmt: skip
+            value = runtime.vault.unseal(session, customer, column)
+            if value:
+                found[column] = value
+        payment = session.scalar(
+            select(Payment).where(Payment.customer_id == customer_id, Payment.iban.is_not(None))
+        )
+        if payment is not None:
+            found["iban"] = runtime.vault.unseal(session, payment, "iban") or ""
+    return found
+
+
+@pytest.fixture
+def world(runtime: Runtime) -> World:
+    report = seed_demo(runtime, customers=2)
+    assert report.demo_customer_id is not None
+    demo_id = report.demo_customer_id
+    with runtime.db.session() as session:
+        other = session.scalar(select(Customer.id).where(Customer.id != demo_id).limit(1))
+        complaint = session.scalar(select(Complaint.id).order_by(Complaint.filed_at).limit(1))
+    assert other is not None and complaint is not None
+    submitted = rights.submit_request(runtime, customer_id=demo_id, type="access")
+    assert submitted.created, "the demo customer has no open access request of their own"
+    request_id = submitted.request.id
+    rights.receive_id_copy(
+        runtime,
+        request_id,
+        content=ID_COPY_BYTES,
+        content_type="image/png",
+        reason="no access to the e-mail address any more",
+    )
+    return World(demo_id, other, request_id, complaint, _secrets(runtime, demo_id))
+
+
+@pytest.fixture
+def app(runtime: Runtime, world: World) -> FastAPI:
+    return create_app(runtime)
+
+
+def token_in(html: str) -> str:
+    found = TOKEN.search(html)
+    assert found is not None, "the page has no CSRF token"
+    return found.group(1)
+
+
+Client = Callable[[str | None], Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def client_as(app: FastAPI) -> AsyncIterator[Client]:
+    """`await client_as("privacy_officer")`: a client signed in with that role ("customer":
+    the demo customer through the portal; None: nobody)."""
+    opened: list[httpx.AsyncClient] = []
+
+    async def make(who: str | None) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app)
+        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        opened.append(client)
+        if who == "customer":
+            page = await client.get("/portal/sign-in")
+            form = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+            response = await client.post(
+                "/portal/sign-in", data={**form, "csrf_token": token_in(page.text)}
+            )
+            assert response.status_code == 303, response.text
+        elif who is not None:
+            await sign_in(client, DEMO_STAFF[who])  # type: ignore[index]
+        return client
+
+    yield make
+    for client in opened:
+        await client.aclose()
+
+
+async def sign_in(
+    client: httpx.AsyncClient, email: str, password: str = DEMO_STAFF_PASSWORD
+) -> httpx.Response:
+    page = await client.get("/backoffice/sign-in")
+    response = await client.post(
+        "/backoffice/sign-in",
+        data={"email": email, "password": password, "csrf_token": token_in(page.text)},
+    )
+    assert response.status_code == 303, response.text
+    return response
+
+
+async def post_form(
+    client: httpx.AsyncClient, page: str, action: str, data: dict[str, str] | None = None
+) -> httpx.Response:
+    """Open `page` for its CSRF token, then send the form to `action`."""
+    token = token_in((await client.get(page)).text)
+    return await client.post(action, data={**(data or {}), "csrf_token": token})

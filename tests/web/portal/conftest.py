@@ -1,0 +1,124 @@
+"""The demo data set on a fresh runtime (each backend), an app around it, and a browser-like
+client that signs in through the portal's own form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from trackguard.clock import fixed_clock
+from trackguard.demo.generate import DEMO_EMAIL, DEMO_PASSWORD
+from trackguard.demo.seed import seed_demo
+from trackguard.runtime import Runtime
+from trackguard.settings import Settings
+from trackguard.store.base import new_id
+from trackguard.store.models.accounts import Customer
+from trackguard.store.models.antitheft import Geofence
+from trackguard.store.models.tracking import Device
+from trackguard.tracking.events import add_geofence
+from trackguard.tracking.geofence import CircleArea
+from trackguard.web.app import create_app
+
+NOW = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class World:
+    demo_id: str
+    demo_devices: list[str]
+    demo_geofences: list[str]
+    other_id: str
+    other_device: str
+    other_geofence: str
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    with Runtime.open(settings, clock=fixed_clock(NOW)) as opened:
+        yield opened
+
+
+@pytest.fixture
+def world(runtime: Runtime) -> World:
+    report = seed_demo(runtime, customers=2)
+    demo_id = report.demo_customer_id
+    assert demo_id is not None
+    with runtime.db.session() as session:
+        devices = list(
+            session.scalars(
+                select(Device.id).where(Device.customer_id == demo_id).order_by(Device.id)
+            )
+        )
+        fences = list(session.scalars(select(Geofence.id).where(Geofence.customer_id == demo_id)))
+        other_id = session.scalar(select(Customer.id).where(Customer.id != demo_id).limit(1))
+        assert other_id is not None
+        # The other customer's own tracker and geofence: what customer A must never reach.
+        device = Device(
+            id=new_id(),
+            customer_id=other_id,
+            imei_index=runtime.vault.blind_index("imei", "356000000099999"),
+            name="Other bike",
+            created_at=NOW,
+            activated_at=NOW,
+        )
+        session.add(device)
+        fence = add_geofence(
+            session,
+            runtime.vault,
+            other_id,
+            "Other home",
+            CircleArea(51.0, 4.0, 100),
+            clock=runtime.clock,
+        )
+        session.flush()
+        world = World(demo_id, devices, fences, other_id, device.id, fence.id)
+    assert world.demo_devices and world.demo_geofences
+    return world
+
+
+@pytest.fixture
+def app(runtime: Runtime, world: World) -> FastAPI:
+    return create_app(runtime)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+def token_in(html: str) -> str:
+    found = TOKEN.search(html)
+    assert found is not None, "the page has no CSRF token"
+    return found.group(1)
+
+
+async def sign_in(
+    client: httpx.AsyncClient, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD
+) -> httpx.Response:
+    page = await client.get("/portal/sign-in")
+    return await client.post(
+        "/portal/sign-in",
+        data={"email": email, "password": password, "csrf_token": token_in(page.text)},
+    )
+
+
+@pytest.fixture
+async def signed_in(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    response = await sign_in(client)
+    assert response.status_code == 303, response.text
+    return client
