@@ -39,9 +39,25 @@
     }
   }
 
+  // The same shape the server renders (views.show_time): Amsterdam time, day first in Dutch.
+  function showTime(isoTime) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: "Europe/Amsterdam", hourCycle: "h23",
+      year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit"
+    }).formatToParts(new Date(isoTime)).forEach(function (part) {
+      parts[part.type] = part.value;
+    });
+    var clock = parts.hour + ":" + parts.minute + ":" + parts.second;
+    if (document.documentElement.lang === "nl") {
+      return parts.day + "-" + parts.month + "-" + parts.year + " " + clock;
+    }
+    return parts.year + "-" + parts.month + "-" + parts.day + " " + clock;
+  }
+
   function label(isoTime, kmh) {
-    var when = new Date(isoTime).toLocaleString(document.documentElement.lang || undefined);
-    return when + " · " + Number(kmh).toFixed(1) + " km/h";
+    return showTime(isoTime) + " · " + Number(kmh).toFixed(1) + " km/h";
   }
 
   function fit(map, latlngs) {
@@ -89,7 +105,7 @@
           marker = L.circleMarker(where, { radius: 9, weight: 3, fillOpacity: 0.2 }).addTo(map);
         }
         map.panTo(where);
-        setText("live-time", new Date(position.fixTime).toLocaleString(document.documentElement.lang || undefined));
+        setText("live-time", showTime(position.fixTime));
         setText("live-place", position.latitude.toFixed(5) + ", " + position.longitude.toFixed(5));
         setText("live-speed", kmh.toFixed(1));
       });
