@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from tests.cli_helpers import Run, cli_env, cli_runner
+from typer.testing import Result
 
-from trackguard.cli import app
 from trackguard.errors import NotFound, PolicyError
 from trackguard.privacy.audit import list_entries
 from trackguard.privacy.consent import record_consent
@@ -21,7 +20,6 @@ from trackguard.store.models import Customer, Device, RightsRequest
 
 EMAIL = "bram.visser@example.nl"
 CREATED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-Run = Callable[..., Result]
 
 
 @pytest.fixture
@@ -32,12 +30,7 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture
 def run(settings: Settings, runtime: Runtime) -> Run:
-    env = {
-        "TRACKGUARD_DATABASE_URL": settings.resolved_database_url,
-        "TRACKGUARD_DATA_DIR": str(settings.data_dir),
-    }
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, ["customers", *args], env=env)
+    return cli_runner(cli_env(settings), "customers")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import re
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from click.testing import Result
-from typer.testing import CliRunner
+from tests.cli_helpers import Run, cli_env, cli_runner
+from typer.testing import CliRunner, Result
 
 from trackguard.cli import app
 from trackguard.errors import NotFound, TrackguardError
@@ -28,7 +28,6 @@ from trackguard.settings import Settings
 from trackguard.store.models import Customer, IdentityDocument, RightsRequest
 
 EMAIL = "anna.smit@example.nl"
-Run = Callable[..., Result]
 
 
 class Inbox:
@@ -60,11 +59,7 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 @pytest.fixture
 def env(settings: Settings, inbox: tuple[Inbox, int]) -> dict[str, str]:
-    return {
-        "TRACKGUARD_DATABASE_URL": settings.resolved_database_url,
-        "TRACKGUARD_DATA_DIR": str(settings.data_dir),
-        "TRACKGUARD_SMTP_PORT": str(inbox[1]),
-    }
+    return cli_env(settings, TRACKGUARD_SMTP_PORT=str(inbox[1]))
 
 
 @pytest.fixture
@@ -90,8 +85,7 @@ def customer(runtime: Runtime) -> str:
 
 @pytest.fixture
 def run(env: dict[str, str], runtime: Runtime) -> Run:
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, ["requests", *args], env=env)
+    return cli_runner(env, "requests")
 
 
 def new(run: Run, *args: str) -> dict[str, Any]:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-from click.testing import Result
 from sqlalchemy import select
-from typer.testing import CliRunner
+from tests.cli_helpers import Run, cli_env, cli_runner
 
-from trackguard.cli import app
 from trackguard.errors import NotFound, TrackguardError
 from trackguard.runtime import Runtime
 from trackguard.settings import Settings
@@ -21,7 +19,6 @@ from trackguard.web.backoffice.staff_accounts import StaffAccountError
 
 EMAIL = "anne.officer@example.nl"
 PASSWORD = "a long enough passphrase"
-Run = Callable[..., Result]
 
 
 @pytest.fixture
@@ -32,16 +29,7 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture
 def run(settings: Settings, runtime: Runtime) -> Run:
-    env = {
-        "TRACKGUARD_DATABASE_URL": settings.resolved_database_url,
-        "TRACKGUARD_DATA_DIR": str(settings.data_dir),
-    }
-    runner = CliRunner()
-
-    def invoke(*args: str, stdin: str | None = None) -> Result:
-        return runner.invoke(app, ["staff", *args], env=env, input=stdin)
-
-    return invoke
+    return cli_runner(cli_env(settings), "staff")
 
 
 def test_add_reads_the_password_from_stdin_and_keeps_no_address(run: Run, runtime: Runtime) -> None:

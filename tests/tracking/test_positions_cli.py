@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from tests.cli_helpers import Run, cli_env, cli_runner
 
-from trackguard.cli import app
 from trackguard.errors import Forbidden, TrackguardError
 from trackguard.gateway.writer import PositionWriter
 from trackguard.privacy.audit import list_entries, verify
@@ -23,7 +21,6 @@ from trackguard.store.models import Customer
 IMEI = "356938035643809"
 START = datetime(2026, 3, 1, 7, 0, tzinfo=UTC)
 EMAIL = "jan@example.nl"
-Run = Callable[..., Result]
 
 
 @pytest.fixture
@@ -34,12 +31,7 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture
 def run(settings: Settings, runtime: Runtime) -> Run:
-    env = {
-        "TRACKGUARD_DATABASE_URL": settings.resolved_database_url,
-        "TRACKGUARD_DATA_DIR": str(settings.data_dir),
-    }
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args), env=env)
+    return cli_runner(cli_env(settings))
 
 
 def fix(n: int) -> PositionReport:

@@ -14,7 +14,6 @@ of an active restriction or objection returns the existing one and writes nothin
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -24,10 +23,10 @@ from trackguard.errors import Forbidden, NotFound, TrackguardError
 from trackguard.policy import Policy
 from trackguard.policy.model import Purpose
 from trackguard.privacy.consent import (
-    audit_choice,
     known_purpose,
     live_customer,
     policy_or_packaged,
+    save_choice,
 )
 from trackguard.store.models import Objection, ProcessingRestriction
 
@@ -152,9 +151,7 @@ def restrict(
         purpose=purpose,
         started_at=moment,
     )
-    session.add(restriction)
-    session.flush()
-    _audit(session, policy, restriction, "restriction.start", actor, moment)
+    save_choice(session, policy, restriction, action="restriction.start", actor=actor, at=moment)
     return restriction
 
 
@@ -177,8 +174,7 @@ def lift_restriction(
     if moment < as_utc(restriction.started_at):
         raise TrackguardError("a restriction cannot be lifted before it started")
     restriction.lifted_at = moment
-    session.flush()
-    _audit(session, policy, restriction, "restriction.lift", actor, moment)
+    save_choice(session, policy, restriction, action="restriction.lift", actor=actor, at=moment)
     return restriction
 
 
@@ -235,9 +231,7 @@ def object_to(
     objection = Objection(
         customer_id=customer_id, request_id=request_id, purpose=purpose, lodged_at=moment
     )
-    session.add(objection)
-    session.flush()
-    _audit(session, policy, objection, "objection.lodge", actor, moment)
+    save_choice(session, policy, objection, action="objection.lodge", actor=actor, at=moment)
     return objection
 
 
@@ -271,8 +265,7 @@ def override_objection(
         raise TrackguardError("an objection cannot be overridden before it was lodged")
     objection.overridden_at = moment
     objection.override_reason = reason.strip()
-    session.flush()
-    _audit(session, policy, objection, "objection.override", actor, moment)
+    save_choice(session, policy, objection, action="objection.override", actor=actor, at=moment)
     return objection
 
 
@@ -286,18 +279,4 @@ def active_objections(
             .where(Objection.customer_id == customer_id, objection_standing(at))
             .order_by(Objection.lodged_at)
         )
-    )
-
-
-def _audit(
-    session: Session, policy: Policy, row: Any, action: str, actor: str, at: datetime
-) -> None:
-    audit_choice(
-        session,
-        policy,
-        table=row.__tablename__,
-        customer_id=row.customer_id,
-        action=action,
-        actor=actor,
-        at=at,
     )

@@ -10,7 +10,8 @@ latest is refused, and one at the very same instant is recorded one microsecond 
 so "the latest event" is never ambiguous (the table has no sequence column).
 
 This module also holds what the privacy-choice modules share: the look-up of a live
-(known, not erased) customer and the errors for unknown subjects and purposes.
+(known, not erased) customer, the audited write of a choice row, and the errors for
+unknown subjects and purposes.
 """
 
 from __future__ import annotations
@@ -161,6 +162,23 @@ def audit_choice(
     )
 
 
+def save_choice(
+    session: Session, policy: Policy, row: Any, *, action: str, actor: str, at: datetime
+) -> None:
+    """Write a new or changed privacy-choice row, then its audit entry (`audit_choice`)."""
+    session.add(row)  # a no-op for a row the session already holds
+    session.flush()
+    audit_choice(
+        session,
+        policy,
+        table=row.__tablename__,
+        customer_id=row.customer_id,
+        action=action,
+        actor=actor,
+        at=at,
+    )
+
+
 # --- the ledger -----------------------------------------------------------------------------
 
 
@@ -196,17 +214,7 @@ def record_consent(
         policy_version=policy_version,
         at=moment,
     )
-    session.add(event)
-    session.flush()
-    audit_choice(
-        session,
-        policy,
-        table=ConsentEvent.__tablename__,
-        customer_id=customer_id,
-        action="consent.record",
-        actor=actor,
-        at=moment,
-    )
+    save_choice(session, policy, event, action="consent.record", actor=actor, at=moment)
     return event
 
 

@@ -4,30 +4,32 @@ through the back office's own form as each role, as a customer, or not at all.""
 
 from __future__ import annotations
 
-import re
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from sqlalchemy import select
-from tests.web.privacy_centre.conftest import Inbox, MovableClock
 
-from trackguard.demo.generate import DEMO_EMAIL, DEMO_PASSWORD
+# Shared with the other web areas; named here so pytest and this area's tests find them.
+# (`anyio_backend` comes from tests/web/conftest.py.)
+from tests.web.helpers import Inbox as Inbox
+from tests.web.helpers import app as app
+from tests.web.helpers import clock as clock
+from tests.web.helpers import inbox as inbox
+from tests.web.helpers import mails as mails
+from tests.web.helpers import post_form as post_form
+from tests.web.helpers import runtime as runtime
+from tests.web.helpers import sign_in as portal_sign_in
+from tests.web.helpers import token_in as token_in
+
 from trackguard.demo.seed import seed_demo
 from trackguard.demo.staff import DEMO_STAFF, DEMO_STAFF_PASSWORD
 from trackguard.privacy import requests as rights
 from trackguard.runtime import Runtime
-from trackguard.settings import Settings
 from trackguard.store.models import Complaint, Customer, Payment
-from trackguard.web.app import create_app
 
-NOW = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 # Not a real image: the review page only needs bytes of an accepted type.
 ID_COPY_BYTES = b"\x89PNG\r\n\x1a\n" + b"fake passport scan " * 20
 ROLES = tuple(DEMO_STAFF)
@@ -40,43 +42,6 @@ class World:
     id_copy_request: str  # an access request of the demo customer, its ID copy pending
     complaint_id: str
     secrets: dict[str, str]  # field -> the demo customer's value in full
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    box, port = Inbox(), _free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
-
-
-@pytest.fixture
-def mails(inbox: tuple[Inbox, int]) -> Inbox:
-    return inbox[0]
-
-
-@pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock(NOW)
-
-
-@pytest.fixture
-def runtime(settings: Settings, inbox: tuple[Inbox, int], clock: MovableClock) -> Iterator[Runtime]:
-    configured = settings.model_copy(update={"smtp_port": inbox[1]})
-    with Runtime.open(configured, clock=clock) as opened:
-        yield opened
 
 
 def _secrets(runtime: Runtime, customer_id: str) -> dict[str, str]:
@@ -120,17 +85,6 @@ def world(runtime: Runtime) -> World:
     return World(demo_id, other, request_id, complaint, _secrets(runtime, demo_id))
 
 
-@pytest.fixture
-def app(runtime: Runtime, world: World) -> FastAPI:
-    return create_app(runtime)
-
-
-def token_in(html: str) -> str:
-    found = TOKEN.search(html)
-    assert found is not None, "the page has no CSRF token"
-    return found.group(1)
-
-
 Client = Callable[[str | None], Awaitable[httpx.AsyncClient]]
 
 
@@ -145,11 +99,7 @@ async def client_as(app: FastAPI) -> AsyncIterator[Client]:
         client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
         opened.append(client)
         if who == "customer":
-            page = await client.get("/portal/sign-in")
-            form = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
-            response = await client.post(
-                "/portal/sign-in", data={**form, "csrf_token": token_in(page.text)}
-            )
+            response = await portal_sign_in(client)
             assert response.status_code == 303, response.text
         elif who is not None:
             await sign_in(client, DEMO_STAFF[who])  # type: ignore[index]
@@ -170,11 +120,3 @@ async def sign_in(
     )
     assert response.status_code == 303, response.text
     return response
-
-
-async def post_form(
-    client: httpx.AsyncClient, page: str, action: str, data: dict[str, str] | None = None
-) -> httpx.Response:
-    """Open `page` for its CSRF token, then send the form to `action`."""
-    token = token_in((await client.get(page)).text)
-    return await client.post(action, data={**(data or {}), "csrf_token": token})

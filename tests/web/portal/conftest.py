@@ -3,18 +3,21 @@ client that signs in through the portal's own form."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 
+# Shared with the other web areas; named here so pytest and this area's tests find them.
+# (`anyio_backend` and `client` come from tests/web/conftest.py.)
+from tests.web.helpers import NOW
+from tests.web.helpers import app as app
+from tests.web.helpers import sign_in as sign_in
+from tests.web.helpers import signed_in as signed_in
+from tests.web.helpers import token_in as token_in
+
 from trackguard.clock import fixed_clock
-from trackguard.demo.generate import DEMO_EMAIL, DEMO_PASSWORD
 from trackguard.demo.seed import seed_demo
 from trackguard.runtime import Runtime
 from trackguard.settings import Settings
@@ -24,10 +27,6 @@ from trackguard.store.models.antitheft import Geofence
 from trackguard.store.models.tracking import Device
 from trackguard.tracking.events import add_geofence
 from trackguard.tracking.geofence import CircleArea
-from trackguard.web.app import create_app
-
-NOW = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -38,11 +37,6 @@ class World:
     other_id: str
     other_device: str
     other_geofence: str
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
@@ -87,38 +81,3 @@ def world(runtime: Runtime) -> World:
         world = World(demo_id, devices, fences, other_id, device.id, fence.id)
     assert world.demo_devices and world.demo_geofences
     return world
-
-
-@pytest.fixture
-def app(runtime: Runtime, world: World) -> FastAPI:
-    return create_app(runtime)
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
-
-
-def token_in(html: str) -> str:
-    found = TOKEN.search(html)
-    assert found is not None, "the page has no CSRF token"
-    return found.group(1)
-
-
-async def sign_in(
-    client: httpx.AsyncClient, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD
-) -> httpx.Response:
-    page = await client.get("/portal/sign-in")
-    return await client.post(
-        "/portal/sign-in",
-        data={"email": email, "password": password, "csrf_token": token_in(page.text)},
-    )
-
-
-@pytest.fixture
-async def signed_in(client: httpx.AsyncClient) -> httpx.AsyncClient:
-    response = await sign_in(client)
-    assert response.status_code == 303, response.text
-    return client

@@ -7,23 +7,18 @@ attempt never says whether the address or the password was wrong.
 
 from __future__ import annotations
 
-import math
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from trackguard.clock import as_utc
 from trackguard.privacy.requests import overdue_requests
-from trackguard.web.auth.accounts import InvalidCredentials, TooManyAttempts, sign_in_staff
-from trackguard.web.auth.principal import (
-    COOKIE_NAME,
-    WebAuth,
-    clear_session_cookie,
-    client_address,
-    set_session_cookie,
+from trackguard.web.auth.accounts import InvalidCredentials, TooManyAttempts
+from trackguard.web.auth.password_sign_in import (
+    end_cookie_session,
+    open_password_session,
+    retry_after,
+    retry_minutes,
 )
-from trackguard.web.auth.sessions import find_session, open_session, revoke
+from trackguard.web.auth.principal import WebAuth, clear_session_cookie, set_session_cookie
 from trackguard.web.backoffice.access import PREFIX, SIGN_IN, CurrentStaff, page
 from trackguard.web.backoffice.pages import render
 from trackguard.web.backoffice.roles import (
@@ -76,34 +71,15 @@ def sign_in_page(visit: CurrentVisit, next: str | None = None) -> HTMLResponse:
 @page(router, SIGN_IN, Area.PUBLIC, methods=["POST"])
 async def sign_in(request: Request, visit: CurrentVisit, form: CsrfForm) -> Response:
     auth: WebAuth = request.app.state.auth
-    runtime = visit.runtime
     email, password = form.get("email", "").strip(), form.get("password", "")
     next_path = _next(form.get("next"), visit)
-    address = client_address(request)
-
-    def check() -> str:
-        with runtime.db.session() as session:
-            staff = sign_in_staff(
-                session,
-                runtime.vault,
-                auth.sign_in,
-                email,
-                password,
-                address=address,
-                now=as_utc(auth.clock()),
-            )
-            token, _ = open_session(
-                session, kind="cookie", staff_user_id=staff.id, now=auth.clock(), terms=auth.terms
-            )
-            return token
-
     try:
-        token = await run_in_threadpool(check)
+        token, _ = await open_password_session(
+            request, visit.runtime, auth, email, password, account="staff"
+        )
     except TooManyAttempts as exc:
-        minutes = max(1, math.ceil(exc.retry_after / 60))
-        error = text("throttled", visit.lang).format(minutes=minutes)
-        headers = {"Retry-After": str(exc.retry_after)}
-        return _form(visit, next_path=next_path, status=429, error=error, headers=headers)
+        error = text("throttled", visit.lang).format(minutes=retry_minutes(exc))
+        return _form(visit, next_path=next_path, status=429, error=error, headers=retry_after(exc))
     except InvalidCredentials:
         error = text("wrong_credentials", visit.lang)
         return _form(visit, next_path=next_path, status=400, error=error)
@@ -115,14 +91,8 @@ async def sign_in(request: Request, visit: CurrentVisit, form: CsrfForm) -> Resp
 
 @page(router, f"{PREFIX}/sign-out", Area.PUBLIC, methods=["POST"])
 def sign_out(request: Request, visit: CurrentVisit, form: CsrfForm) -> Response:
-    auth: WebAuth = request.app.state.auth
-    cookie = request.cookies.get(COOKIE_NAME)
-    if cookie:
-        with visit.runtime.db.session() as session:
-            row = find_session(session, cookie, now=auth.clock(), kind="cookie")
-            # Only a staff session ends here; a customer's is the portal's to end.
-            if row is not None and row.staff_user_id is not None:
-                revoke(row, now=auth.clock())
+    # Only a staff session ends here; a customer's is the portal's to end.
+    end_cookie_session(request, visit.runtime, request.app.state.auth, staff_only=True)
     response = see_other(visit.url(SIGN_IN, out=1))
     clear_session_cookie(response, request)
     return response

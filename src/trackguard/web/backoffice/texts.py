@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from trackguard.web.texts import CUSTOMER_FIELDS, SIGN_IN_WORDS, Texts
 
 # key -> (nl, en); side by side so a missing translation shows in review.
 _TEXTS: dict[str, tuple[str, str]] = {
     # frame and navigation
     "backoffice": ("Backoffice", "Back office"),
     "home": ("Backoffice", "Back office"),
-    "skip": ("Naar de inhoud", "Skip to content"),
-    "language": ("English", "Nederlands"),
     "signed_in_as": ("Aangemeld met de rol", "Signed in with the role"),
     "nav_requests": ("Verzoeken", "Requests"),
     "nav_complaints": ("Klachten", "Complaints"),
@@ -77,9 +75,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Alleen voor medewerkers. Klanten melden zich aan in de portal.",
         "For staff only. Customers sign in to the portal.",
     ),
-    "sign_out": ("Afmelden", "Sign out"),
-    "email": ("E-mailadres", "E-mail address"),
-    "password": ("Wachtwoord", "Password"),
     "wrong_credentials": (
         "Het e-mailadres of het wachtwoord klopt niet.",
         "The e-mail address or the password is not right.",
@@ -88,7 +83,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Te veel mislukte pogingen. Probeer het over {minutes} minuten opnieuw.",
         "Too many failed attempts. Try again in {minutes} minutes.",
     ),
-    "signed_out": ("U bent afgemeld.", "You have signed out."),
     # requests
     "request": ("Verzoek", "Request"),
     "requests_intro": (
@@ -203,18 +197,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "on_file": ("aanwezig", "on file"),
     "count_on_file": ("{count} aanwezig", "{count} on file"),
     "nothing": ("–", "–"),
-    "field_first_name": ("Voornaam", "First name"),
-    "field_last_name": ("Achternaam", "Last name"),
-    "field_email": ("E-mailadres", "E-mail address"),
     "field_phone": ("Telefoon", "Phone"),
-    "field_language": ("Taal", "Language"),
-    "field_birth_date": ("Geboortedatum", "Date of birth"),
-    "field_birthplace": ("Geboorteplaats", "Place of birth"),
-    "field_nationality": ("Nationaliteit", "Nationality"),
-    "field_billing_address": ("Factuuradres", "Billing address"),
-    "field_postal_address": ("Postadres", "Postal address"),
-    "field_ip_address": ("IP-adres", "IP address"),
-    "field_browser_device_type": ("Browser en apparaat", "Browser and device"),
     "field_devices": ("Trackers", "Trackers"),
     "field_orders": ("Bestellingen", "Orders"),
     "field_shipping_address": ("Afleveradres", "Shipping address"),
@@ -284,13 +267,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "add": ("Toevoegen", "Add"),
 }
 
-_NL = {key: pair[0] for key, pair in _TEXTS.items()}
-_EN = {key: pair[1] for key, pair in _TEXTS.items()}
-
-
-def texts(lang: str) -> Mapping[str, str]:
-    return _EN if lang == "en" else _NL
-
-
-def text(key: str, lang: str) -> str:
-    return texts(lang)[key]
+_WORDS = Texts(SIGN_IN_WORDS, CUSTOMER_FIELDS, _TEXTS)
+texts = _WORDS.all
+text = _WORDS.one

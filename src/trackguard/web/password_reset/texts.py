@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from trackguard.web.texts import SIGN_IN_WORDS, Texts
 
 # key -> (nl, en)
 _TEXTS: dict[str, tuple[str, str]] = {
@@ -15,7 +15,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "password. This is also how you get back in after your account was locked because "
         "it was no longer safe.",
     ),
-    "email": ("E-mailadres", "E-mail address"),
     "send_link": ("Stuur mij een link", "Send me a link"),
     "sent_title": ("Kijk in uw e-mail", "Check your e-mail"),
     "sent_body": (
@@ -42,7 +41,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "beëindigd ({count}).",
         "You can now sign in with your new password. Every earlier session has ended ({count}).",
     ),
-    "sign_in": ("Aanmelden", "Sign in"),
     "invalid_title": ("Deze link werkt niet meer", "This link no longer works"),
     "invalid_body": (
         "De link is verlopen, al gebruikt, of niet van ons. Vraag een nieuwe aan.",
@@ -72,12 +70,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
 }
 
-_NL = {key: pair[0] for key, pair in _TEXTS.items()}
-_EN = {key: pair[1] for key, pair in _TEXTS.items()}
-
-
-def texts(lang: str) -> Mapping[str, str]:
-    return _EN if lang == "en" else _NL
+_WORDS = Texts(SIGN_IN_WORDS, _TEXTS)
+texts = _WORDS.all
 
 
 def reset_mail(lang: str, *, link: str, minutes: int, controller: str) -> tuple[str, str]:

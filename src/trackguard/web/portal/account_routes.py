@@ -8,21 +8,17 @@ e-mail address or password was wrong.
 
 from __future__ import annotations
 
-import math
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from trackguard.clock import as_utc
-from trackguard.web.auth.accounts import InvalidCredentials, TooManyAttempts, sign_in_customer
-from trackguard.web.auth.principal import (
-    COOKIE_NAME,
-    clear_session_cookie,
-    client_address,
-    set_session_cookie,
+from trackguard.web.auth.accounts import InvalidCredentials, TooManyAttempts
+from trackguard.web.auth.password_sign_in import (
+    end_cookie_session,
+    open_password_session,
+    retry_after,
+    retry_minutes,
 )
-from trackguard.web.auth.sessions import find_session, open_session, revoke
+from trackguard.web.auth.principal import clear_session_cookie, set_session_cookie
 from trackguard.web.csrf import CsrfForm, forget_cookie
 from trackguard.web.portal.pages import (
     NO_STORE,
@@ -72,34 +68,15 @@ def sign_in_page(portal: CurrentVisit, next: str | None = None) -> HTMLResponse:
 
 @router.post(SIGN_IN, response_class=HTMLResponse)
 async def sign_in(request: Request, portal: CurrentVisit, form: CsrfForm) -> Response:
-    auth = web_auth(request)
-    runtime = portal.runtime
     email, password = form.get("email", "").strip(), form.get("password", "")
     next_path = safe_next(form.get("next"), portal.url(PREFIX))
-    address = client_address(request)
-
-    def check() -> str:
-        with runtime.db.session() as session:
-            customer = sign_in_customer(
-                session,
-                runtime.vault,
-                auth.sign_in,
-                email,
-                password,
-                address=address,
-                now=as_utc(auth.clock()),
-            )
-            token, _ = open_session(
-                session, kind="cookie", customer_id=customer.id, now=auth.clock(), terms=auth.terms
-            )
-            return token
-
     try:
-        token = await run_in_threadpool(check)
+        token, _ = await open_password_session(
+            request, portal.runtime, web_auth(request), email, password, account="customer"
+        )
     except TooManyAttempts as exc:
-        minutes = max(1, math.ceil(exc.retry_after / 60))
-        error = text("throttled", portal.lang).format(minutes=minutes)
-        headers = {"Retry-After": str(exc.retry_after)}
+        error = text("throttled", portal.lang).format(minutes=retry_minutes(exc))
+        headers = retry_after(exc)
         return _form(portal, next_path=next_path, status=429, error=error, headers=headers)
     except InvalidCredentials:
         error = text("wrong_credentials", portal.lang)
@@ -112,13 +89,7 @@ async def sign_in(request: Request, portal: CurrentVisit, form: CsrfForm) -> Res
 
 @router.post(f"{PREFIX}/sign-out")
 def sign_out(request: Request, portal: CurrentVisit, form: CsrfForm) -> Response:
-    auth = web_auth(request)
-    cookie = request.cookies.get(COOKIE_NAME)
-    if cookie:
-        with portal.runtime.db.session() as session:
-            row = find_session(session, cookie, now=auth.clock(), kind="cookie")
-            if row is not None:
-                revoke(row, now=auth.clock())
+    end_cookie_session(request, portal.runtime, web_auth(request))
     response = see_other(portal.url(SIGN_IN, out=1))
     response.headers.update(NO_STORE)
     clear_session_cookie(response, request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from trackguard.web.texts import SIGN_IN_WORDS, Texts
 
 # key -> (nl, en); kept side by side so a missing translation shows in review.
 _TEXTS: dict[str, tuple[str, str]] = {
@@ -12,15 +12,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "events": ("Meldingen en alarmen", "Alerts and alarms"),
     "privacy_centre": ("Mijn privacy", "My privacy"),
     "forgot_password": ("Wachtwoord vergeten", "Forgot password"),
-    "sign_in": ("Aanmelden", "Sign in"),
-    "sign_out": ("Afmelden", "Sign out"),
     "privacy": ("Privacyverklaring", "Privacy statement"),
     "cookie_settings": ("Cookie-instellingen", "Cookie settings"),
-    "language": ("English", "Nederlands"),
-    "skip": ("Naar de inhoud", "Skip to content"),
     # sign-in
-    "email": ("E-mailadres", "E-mail address"),
-    "password": ("Wachtwoord", "Password"),
     "sign_in_intro": (
         "Meld u aan om uw trackers, ritten en meldingen te zien.",
         "Sign in to see your trackers, trips and alerts.",
@@ -35,7 +29,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "A wrong password was given too often. To protect your account, you can try again in "
         "{minutes} minutes.",
     ),
-    "signed_out": ("U bent afgemeld.", "You have signed out."),
     # devices
     "devices_intro": (
         "Uw trackers, waar zij het laatst waren en of de diefstalbeveiliging aan staat.",
@@ -182,14 +175,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "from_statement": ("Uit onze privacyverklaring", "From our privacy statement"),
 }
 
-LANGUAGE_INDEX = {"nl": 0, "en": 1}
-
-
-def texts(lang: str) -> Mapping[str, str]:
-    """All portal texts in one language."""
-    index = LANGUAGE_INDEX[lang]
-    return {key: pair[index] for key, pair in _TEXTS.items()}
-
-
-def text(key: str, lang: str) -> str:
-    return _TEXTS[key][LANGUAGE_INDEX[lang]]
+_WORDS = Texts(SIGN_IN_WORDS, _TEXTS)
+texts = _WORDS.all  # every portal word in one language
+text = _WORDS.one

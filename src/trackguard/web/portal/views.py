@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from trackguard.clock import as_utc
 from trackguard.tracking.geo import haversine_m
 from trackguard.tracking.geofence import Area, CircleArea
-from trackguard.tracking.positions import StoredPosition
+from trackguard.tracking.stored_fixes import fixes_of as fixes_of  # device_routes' name
 from trackguard.tracking.trips import (
     Fix,
     Summary,
@@ -84,21 +84,6 @@ def describe_area(area: Area) -> dict[str, str | int]:
 
 
 # -- positions and tracks ---------------------------------------------------------------------
-
-
-def fixes_of(positions: Sequence[StoredPosition]) -> list[Fix]:
-    return [
-        Fix(
-            time=p.time,
-            lat=p.fix.lat,
-            lon=p.fix.lon,
-            speed_kmh=p.fix.speed,
-            valid=p.fix.valid,
-            ignition=p.fix.ignition,
-            motion=p.fix.motion,
-        )
-        for p in positions
-    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ route) comes from the policy; these are only the words around it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from trackguard.web.texts import CUSTOMER_FIELDS, Texts
 
 # key -> (nl, en); side by side so a missing translation shows in review.
 _TEXTS: dict[str, tuple[str, str]] = {
@@ -157,18 +157,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "method_session": ("ingelogd", "signed in"),
     "method_email": ("e-mailcode", "e-mail code"),
     "method_id_copy": ("kopie identiteitsbewijs", "identity document copy"),
-    "field_first_name": ("Voornaam", "First name"),
-    "field_last_name": ("Achternaam", "Last name"),
-    "field_email": ("E-mailadres", "E-mail address"),
     "field_phone": ("Telefoonnummer", "Phone number"),
-    "field_billing_address": ("Factuuradres", "Billing address"),
-    "field_postal_address": ("Postadres", "Postal address"),
-    "field_birth_date": ("Geboortedatum", "Date of birth"),
-    "field_birthplace": ("Geboorteplaats", "Place of birth"),
-    "field_nationality": ("Nationaliteit", "Nationality"),
-    "field_language": ("Taal", "Language"),
-    "field_ip_address": ("IP-adres", "IP address"),
-    "field_browser_device_type": ("Browser en apparaat", "Browser and device"),
     "field_last_login_at": ("Laatst aangemeld", "Last signed in"),
     "field_last_app_use_at": ("Laatst de app gebruikt", "Last used the app"),
     "field_created_at": ("Klant sinds", "Customer since"),
@@ -219,18 +208,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "complaint_resolved": ("afgehandeld", "resolved"),
 }
 
-LANGUAGE_INDEX = {"nl": 0, "en": 1}
-
-
-def texts(lang: str) -> Mapping[str, str]:
-    """Every privacy-centre text in one language."""
-    index = LANGUAGE_INDEX[lang]
-    return {key: pair[index] for key, pair in _TEXTS.items()}
-
-
-def text(key: str, lang: str) -> str:
-    return _TEXTS[key][LANGUAGE_INDEX[lang]]
+_WORDS = Texts(CUSTOMER_FIELDS, _TEXTS)
+texts = _WORDS.all  # every privacy-centre word in one language
+text = _WORDS.one
 
 
 def known(key: str) -> bool:
-    return key in _TEXTS
+    return key in _WORDS

@@ -9,8 +9,8 @@ in milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import UTC, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from trackguard.runtime import Runtime
-from trackguard.tracking.positions import StoredPosition
-from trackguard.tracking.trips import Fix, daily_summaries, detect, summarize
+from trackguard.tracking.stored_fixes import fixes_of
+from trackguard.tracking.trips import TripsAndStops, daily_summaries, detect, summarize
 from trackguard.web.auth.principal import CurrentCustomer
 from trackguard.web.deps import CurrentRuntime
 from trackguard.web.traccar import schemas
@@ -61,19 +61,20 @@ def _report(
     return JSONResponse(body, headers=PRIVATE)
 
 
-def _fixes(positions: Sequence[StoredPosition]) -> list[Fix]:
-    return [
-        Fix(
-            time=p.time,
-            lat=p.fix.lat,
-            lon=p.fix.lon,
-            speed_kmh=p.fix.speed,
-            valid=p.fix.valid,
-            ignition=p.fix.ignition,
-            motion=p.fix.motion,
-        )
-        for p in positions
-    ]
+def _detected(
+    begin: datetime,
+    finish: datetime,
+    items_of: Callable[[OwnDevice, TripsAndStops], Iterable[dict[str, Any]]],
+) -> Callable[[CustomerData, list[OwnDevice]], list[Any]]:
+    """A report builder: `items_of` each device's trips and stops over [begin, finish)."""
+
+    def build(data: CustomerData, devices: list[OwnDevice]) -> list[Any]:
+        items: list[Any] = []
+        for d in devices:
+            items.extend(items_of(d, detect(fixes_of(data.history(d, begin, finish)))))
+        return items
+
+    return build
 
 
 @router.get("/events", response_model=list[schemas.Event])
@@ -138,21 +139,17 @@ def trips(
     """Trips of the devices in [from, to)."""
     begin, finish = period(start, end, MAX_POSITION_PERIOD)
 
-    def build(data: CustomerData, devices: list[OwnDevice]) -> list[Any]:
-        items: list[Any] = []
-        for d in devices:
-            for trip in detect(_fixes(data.history(d, begin, finish))).trips:
-                item = trip.to_traccar(d.number)
-                item |= {
-                    "deviceName": d.name,
-                    "startPositionId": position_id(d.number, trip.start_time),
-                    "endPositionId": position_id(d.number, trip.end_time),
-                    "startAddress": None,
-                    "endAddress": None,
-                }
-                items.append(item)
-        return items
+    def trip_items(d: OwnDevice, found: TripsAndStops) -> Iterable[dict[str, Any]]:
+        for trip in found.trips:
+            yield trip.to_traccar(d.number) | {
+                "deviceName": d.name,
+                "startPositionId": position_id(d.number, trip.start_time),
+                "endPositionId": position_id(d.number, trip.end_time),
+                "startAddress": None,
+                "endAddress": None,
+            }
 
+    build = _detected(begin, finish, trip_items)
     return _report(runtime, principal.id, "traccar.reports.trips", device_ids, build)
 
 
@@ -168,19 +165,15 @@ def stops(
     """Stops of the devices in [from, to)."""
     begin, finish = period(start, end, MAX_POSITION_PERIOD)
 
-    def build(data: CustomerData, devices: list[OwnDevice]) -> list[Any]:
-        items: list[Any] = []
-        for d in devices:
-            for stop in detect(_fixes(data.history(d, begin, finish))).stops:
-                item = stop.to_traccar(d.number)
-                item |= {
-                    "deviceName": d.name,
-                    "positionId": position_id(d.number, stop.start_time),
-                    "address": None,
-                }
-                items.append(item)
-        return items
+    def stop_items(d: OwnDevice, found: TripsAndStops) -> Iterable[dict[str, Any]]:
+        for stop in found.stops:
+            yield stop.to_traccar(d.number) | {
+                "deviceName": d.name,
+                "positionId": position_id(d.number, stop.start_time),
+                "address": None,
+            }
 
+    build = _detected(begin, finish, stop_items)
     return _report(runtime, principal.id, "traccar.reports.stops", device_ids, build)
 
 
@@ -200,7 +193,7 @@ def summary(
     def build(data: CustomerData, devices: list[OwnDevice]) -> list[Any]:
         items: list[Any] = []
         for d in devices:
-            fixes = _fixes(data.history(d, begin, finish))
+            fixes = fixes_of(data.history(d, begin, finish))
             if daily:
                 last_day = (finish - timedelta(microseconds=1)).date()
                 found = [

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -21,20 +20,20 @@ from starlette.exceptions import HTTPException
 
 from trackguard.clock import as_utc
 from trackguard.runtime import Runtime
-from trackguard.web.auth.accounts import InvalidCredentials, TooManyAttempts, sign_in_customer
+from trackguard.web.auth.accounts import InvalidCredentials, TooManyAttempts
+from trackguard.web.auth.password_sign_in import end_cookie_session, open_password_session
 from trackguard.web.auth.principal import (
-    COOKIE_NAME,
     Auth,
     CurrentCustomer,
     MaybePrincipal,
     WebAuth,
     clear_session_cookie,
-    client_address,
     set_session_cookie,
     too_many,
     unauthorized,
 )
-from trackguard.web.auth.sessions import find_session, open_session, revoke
+from trackguard.web.auth.sessions import find_session, open_session
+from trackguard.web.csrf import read_urlencoded
 from trackguard.web.deps import CurrentRuntime
 from trackguard.web.traccar import schemas
 from trackguard.web.traccar.access import CustomerData
@@ -75,23 +74,6 @@ TOKEN_BODY: dict[str, Any] = {
 }
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """A small form-encoded body as a dict (the last value of a repeated field wins)."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise HTTPException(413, "The form is too large.")
-    if not body:
-        return {}
-    if kind != "application/x-www-form-urlencoded":
-        raise HTTPException(415, "Send the form as application/x-www-form-urlencoded.")
-    try:
-        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
-    except (UnicodeDecodeError, ValueError):
-        raise HTTPException(400, "The form is not valid.") from None
-    return {name: values[-1] for name, values in fields.items()}
-
-
 def _user(runtime: Runtime, customer_id: str) -> dict[str, Any]:
     with runtime.db.session() as session:
         data = CustomerData(session, runtime.vault, customer_id)
@@ -111,32 +93,18 @@ def _open_cookie_session(runtime: Runtime, auth: WebAuth, customer_id: str) -> s
 @router.post("", response_model=schemas.User, openapi_extra=FORM_BODY)
 async def sign_in(request: Request, runtime: CurrentRuntime, auth: Auth) -> JSONResponse:
     """Sign in with e-mail and password (form-encoded); sets the `JSESSIONID` cookie."""
-    form = await read_form(request)
+    form = await read_urlencoded(request, MAX_FORM_BYTES)
     email, password = form.get("email", ""), form.get("password", "")
     if not email or not password:
         raise HTTPException(400, "Give 'email' and 'password'.")
-    address = client_address(request)
-
-    def check() -> str:
-        with runtime.db.session() as session:
-            customer = sign_in_customer(
-                session,
-                runtime.vault,
-                auth.sign_in,
-                email,
-                password,
-                address=address,
-                now=as_utc(auth.clock()),
-            )
-            return customer.id
-
     try:
-        customer_id = await run_in_threadpool(check)
+        token, customer_id = await open_password_session(
+            request, runtime, auth, email, password, account="customer"
+        )
     except TooManyAttempts as exc:
         raise too_many(exc) from None
     except InvalidCredentials:
         raise unauthorized("The e-mail address or password is wrong.") from None
-    token = await run_in_threadpool(_open_cookie_session, runtime, auth, customer_id)
     user = await run_in_threadpool(_user, runtime, customer_id)
     response = JSONResponse(user, headers=NO_STORE)
     set_session_cookie(response, token, request)
@@ -170,12 +138,7 @@ def current_user(
 @router.delete("", status_code=204)
 def sign_out(request: Request, runtime: CurrentRuntime, auth: Auth) -> Response:
     """End the cookie session (the cookie is cleared too)."""
-    cookie = request.cookies.get(COOKIE_NAME)
-    if cookie:
-        with runtime.db.session() as session:
-            row = find_session(session, cookie, now=auth.clock(), kind="cookie")
-            if row is not None:
-                revoke(row, now=auth.clock())
+    end_cookie_session(request, runtime, auth)
     response = Response(status_code=204)
     clear_session_cookie(response, request)
     return response
@@ -191,7 +154,7 @@ async def issue_token(
     request: Request, runtime: CurrentRuntime, auth: Auth, principal: CurrentCustomer
 ) -> PlainTextResponse:
     """A bearer token for the signed-in customer (`Authorization: Bearer <token>`)."""
-    form = await read_form(request)
+    form = await read_urlencoded(request, MAX_FORM_BYTES)
     expires_at = None
     if form.get("expiration"):
         try:
