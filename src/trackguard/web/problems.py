@@ -6,13 +6,18 @@ with type, title, status and detail. Nothing else answers with an error, so no
 response ever carries a stack trace, and a detail never echoes request input
 (it may be personal data). Server-side failures get a generic detail: their
 messages can name files and settings that are none of a visitor's business.
+The OpenAPI document says so too (`document_problems`): every operation's
+errors are documented as problem+json, FastAPI's own 422 shape replaced (and
+the HEAD twins of GET routes left out, so operation ids stay unique).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+import warnings
+from collections import Counter
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -147,9 +152,114 @@ class UnhandledErrors:
             await problem(500, SERVER_FAULT_DETAIL)(scope, receive, send)
 
 
+# -- the OpenAPI document ------------------------------------------------------------------
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An error (RFC 9457). `code` names a trackguard error; `errors` lists "
+    "where and why a request is not valid. No stack trace, no request input.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg"],
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": "string"}},
+                    "msg": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+# Status (or range) -> description; explicit responses an operation declares stay as they are.
+PROBLEM_RESPONSES = {
+    "422": "The request is not valid: `errors` says where and why.",
+    "4XX": "The request was refused (see `detail`).",
+    "5XX": "The server could not complete the request.",
+}
+# FastAPI's own 422 body, which no response here has.
+FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+OPERATION_KEYS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def with_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI `document` with every operation's errors documented as problems."""
+    for path_item in document.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in OPERATION_KEYS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, description in PROBLEM_RESPONSES.items():
+                documented = {"description": description, "content": PROBLEM_CONTENT}
+                if status == "422":
+                    # FastAPI documents its own 422 body wherever input can be invalid;
+                    # `_validation_error` answers those with a problem instead.
+                    if status in responses:
+                        responses[status] = documented
+                else:
+                    responses.setdefault(status, documented)
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for name in FASTAPI_VALIDATION_SCHEMAS:
+        schemas.pop(name, None)
+    return document
+
+
+def without_head_operations(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with GET only where a route answers GET and HEAD.
+
+    HEAD is GET without the body (RFC 9110 §9.3.2), and FastAPI gives both the one
+    operation id, which makes the document invalid: ids must be unique.
+    """
+    for path_item in document.get("paths", {}).values():
+        if "get" in path_item:
+            path_item.pop("head", None)
+    return document
+
+
+def duplicate_operation_ids(document: dict[str, Any]) -> list[str]:
+    seen: Counter[str] = Counter(
+        operation["operationId"]
+        for path_item in document.get("paths", {}).values()
+        for method, operation in path_item.items()
+        if method in OPERATION_KEYS and "operationId" in operation
+    )
+    return sorted(name for name, count in seen.items() if count > 1)
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make `app.openapi()` document the problem responses (built once, then cached)."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            with warnings.catch_warnings():
+                # FastAPI warns of the GET+HEAD pairs, dropped just below; a real
+                # duplicate is still reported after that.
+                warnings.filterwarnings("ignore", "Duplicate Operation ID", UserWarning)
+                document = without_head_operations(build())
+            for name in duplicate_operation_ids(document):
+                warnings.warn(f"Duplicate Operation ID {name}", UserWarning, stacklevel=2)
+            app.openapi_schema = with_problem_responses(document)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Map every error to problem+json; call before adding the security headers."""
+    """Map every error to problem+json, and document it; call before adding the
+    security headers."""
     app.add_exception_handler(TrackguardError, _trackguard_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(UnhandledErrors)
+    document_problems(app)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,6 +18,15 @@ from trackguard.web.routes import READ
 
 router = APIRouter()
 log = logging.getLogger(__name__)
+
+
+class HealthReport(BaseModel):
+    """For the OpenAPI document: what `/health` answers, with 200 and with 503."""
+
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unreachable"]
+    version: str
+    policy_version: str
 
 
 def database_reachable(db: Database) -> bool:
@@ -29,7 +40,12 @@ def database_reachable(db: Database) -> bool:
     return True
 
 
-@router.api_route("/health", methods=READ)
+@router.api_route(
+    "/health",
+    methods=READ,
+    response_model=HealthReport,
+    responses={503: {"model": HealthReport, "description": "The database is unreachable."}},
+)
 def health(runtime: CurrentRuntime) -> JSONResponse:
     """Always answers; 503 when the database is unreachable, so monitors can tell."""
     database_ok = database_reachable(runtime.db)

@@ -22,6 +22,10 @@ LangQuery = Annotated[
 AcceptLanguage = Annotated[str | None, Header()]
 
 
+class MarkdownResponse(Response):
+    media_type = "text/markdown"  # Starlette adds the charset (UTF-8) to text types
+
+
 @lru_cache(maxsize=8)
 def _statement_csp(html: str) -> str:
     # The statement page carries its own <style>: allow that block by hash, nothing more.
@@ -51,7 +55,7 @@ def privacy_statement(
     return HTMLResponse(html, headers=headers)
 
 
-@router.api_route("/privacy.md", methods=READ)
+@router.api_route("/privacy.md", methods=READ, response_class=MarkdownResponse)
 def privacy_statement_markdown(
     runtime: CurrentRuntime,
     statements: Statements,
@@ -61,4 +65,4 @@ def privacy_statement_markdown(
     """The privacy statement as Markdown, the form it is reviewed in."""
     language = negotiate(accept_language, lang)
     markdown = statements.get(runtime.policy, language, "md")
-    return Response(markdown, media_type="text/markdown; charset=utf-8", headers=_headers(language))
+    return MarkdownResponse(markdown, headers=_headers(language))

@@ -40,7 +40,8 @@ from trackguard.web.traccar.serialize import event_json
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 EventTypes = Annotated[
-    list[Annotated[str, Field(max_length=40)]],
+    # Traccar's event types are letters only; anything else (a NUL byte, say) is a 422.
+    list[Annotated[str, Field(max_length=40, pattern=r"^[A-Za-z]+$")]],
     Query(alias="type", max_length=MAX_IDS, description="Event types; 'allEvents' or none: all."),
 ]
 Daily = Annotated[bool, Query(description="One summary per UTC day.")]
