@@ -7,7 +7,9 @@ A fresh database gets one customer owning `--devices` trackers, each with a late
 position, and the first of them a day of history at 10 s intervals (`--points`,
 8,640 = 24 h), written by the ingest path's own functions
 (`tracking.positions.encrypt_position` under the customer's location key, then
-`insert_positions`). `trackguard serve --no-gateways` starts on it as a subprocess;
+`insert_positions`), then compacted into hour blocks as `serve` does every ten
+minutes (`tracking.compaction`; the latest fixes, minutes old, stay single rows).
+`trackguard serve --no-gateways` starts on it as a subprocess;
 a second process (spawned) signs in once for a bearer token and drives concurrent
 load with an asyncio httpx client, one scenario after the other:
 
@@ -22,7 +24,8 @@ the latency is the server's own time per request, above it requests queue.
 `--profile DIR` records the server with py-spy (raw, collapsed stacks) per scenario.
 
 Server, client and database share this machine's cores: note its load (`uptime`)
-beside the figures. Retention is off in the server (it would run a minute in).
+beside the figures. Retention and compaction are off in the server (they would run
+during the load).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from trackguard import aio
 from trackguard.runtime import Runtime
 from trackguard.settings import Settings
 from trackguard.store.models import Customer, Device
+from trackguard.tracking.compaction import compact_positions
 from trackguard.tracking.geo import destination
 from trackguard.tracking.positions import (
     PartitionKeeper,
@@ -183,6 +187,7 @@ def prepare(settings: Settings, devices: int, points: int, now: datetime) -> Pre
                     for device_id, moment, fix in fixes[i : i + CHUNK]
                 ]
                 insert_positions(session, batch)
+        compact_positions(runtime.db, vault, now=now)
     return Prepared(
         history_imei=imei(0),
         day_start=day_start,
@@ -201,6 +206,7 @@ def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen[b
         "TRACKGUARD_DATA_DIR": str(settings.data_dir),
         "TRACKGUARD_DATABASE_URL": settings.database_url or "",
         "TRACKGUARD_RETENTION_INTERVAL_HOURS": "0",
+        "TRACKGUARD_COMPACTION_INTERVAL_MINUTES": "0",
     }
     with log.open("wb") as out:
         server = subprocess.Popen(

@@ -174,7 +174,8 @@ def _back_office(page: Page, base: str, shoot: Camera) -> None:
     shoot(page, "backoffice-requests.png")
     # An open request shows the steps the officer can take; the queue lists due first.
     rows = page.get_by_role("row").filter(has=page.get_by_role("link"))
-    waiting = rows.filter(has=page.get_by_role("cell", name="verified", exact=True))
+    verified = office_text("request_status_verified", LANG)
+    waiting = rows.filter(has=page.get_by_role("cell", name=verified, exact=True))
     chosen = waiting if waiting.count() else rows
     chosen.first.get_by_role("link", name=office_text("open", LANG), exact=True).click()
     shoot(page, "backoffice-request.png")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,23 @@ class Settings(BaseSettings):
     retention_interval_hours: float = Field(
         default=24.0, ge=0, description="How often `serve` applies the retention rules; 0: never."
     )
+    compaction_interval_minutes: float = Field(
+        default=10.0,
+        ge=0,
+        description="How often `serve` folds the positions of past hours into blocks; 0: never.",
+    )
+    compaction_settle_minutes: float = Field(
+        default=15.0,
+        ge=0,
+        description="An hour is folded only this long after it ended (late fixes still arrive).",
+    )
+    # Staff see other people's data: their sessions end sooner than customers' own.
+    staff_session_hours: float = Field(
+        default=8.0, gt=0, description="A staff sign-in lasts at most this many hours."
+    )
+    staff_idle_minutes: float = Field(
+        default=30.0, gt=0, description="A staff session unused this many minutes ends."
+    )
     # Bad-fix filters (tracking): each can be switched off with 0 / false.
     filter_invalid: bool = True
     filter_zero: bool = True
@@ -77,6 +95,11 @@ class Settings(BaseSettings):
     )
     map_tiles_attribution: str | None = Field(
         default=None, description="Attribution shown under tiles (e.g. the map data licence)."
+    )
+    # Times and calendar days (history, trips) in the portal and privacy centre are this zone's.
+    portal_timezone: ZoneInfo = Field(
+        default=ZoneInfo("Europe/Amsterdam"),
+        description="IANA time zone the portal shows times in, e.g. Europe/Brussels.",
     )
 
     @property

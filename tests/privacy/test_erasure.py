@@ -27,7 +27,6 @@ from trackguard.privacy.erasure import (
     Hold,
     erase_subject,
     plan_erasure,
-    subject_tables,
 )
 from trackguard.runtime import Runtime
 from trackguard.settings import Settings
@@ -46,6 +45,7 @@ from trackguard.store.models import (
     RightsRequest,
     SubjectKey,
 )
+from trackguard.store.subject_tables import subject_tables
 from trackguard.tracking.devices import resolve_devices
 from trackguard.tracking.positions import read_positions
 

@@ -1,6 +1,9 @@
-"""`trackguard db`: schema migrations."""
+"""`trackguard db`: schema migrations and position compaction."""
 
 from __future__ import annotations
+
+import json
+from datetime import timedelta
 
 import typer
 
@@ -8,7 +11,7 @@ from trackguard.commands.context import load_settings
 from trackguard.store import migrate
 from trackguard.store.engine import Database
 
-app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app = typer.Typer(help="Database schema and position compaction.", no_args_is_help=True)
 
 
 @app.command("upgrade")
@@ -45,3 +48,40 @@ def current() -> None:
         typer.echo(f"head:    {migrate.head_revision()}")
     finally:
         db.dispose()
+
+
+@app.command("compact")
+def compact(
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    settle_minutes: float | None = typer.Option(
+        None,
+        "--settle-minutes",
+        min=0,
+        help="Fold hours that ended this long ago (default: setting).",
+    ),
+) -> None:
+    """Fold the single position rows of past hours into encrypted hourly blocks.
+
+    `serve` does this every few minutes by itself; run it by hand after an import.
+    Example: trackguard db compact --json
+    """
+    from trackguard.runtime import Runtime
+    from trackguard.tracking.compaction import compact_positions
+
+    settings = load_settings()
+    settle = settings.compaction_settle_minutes if settle_minutes is None else settle_minutes
+    with Runtime.open(settings) as runtime:
+        report = compact_positions(
+            runtime.db,
+            runtime.vault,
+            now=runtime.clock(),
+            settle=timedelta(minutes=settle),
+            progress=lambda r: typer.echo(f"  {r.fixes} fixes folded so far", err=True),
+        )
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+    else:
+        typer.echo(
+            f"folded {report.fixes} fixes from {report.rows} rows into {report.blocks} blocks"
+            + (f"; {report.skipped_devices} devices skipped" if report.skipped_devices else "")
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import socket
@@ -100,6 +101,7 @@ async def _serve(
     from trackguard.gateway.service import Gateways
     from trackguard.gateway.writer import PositionWriter
     from trackguard.privacy.retention.schedule import RetentionSchedule
+    from trackguard.tracking.compaction import compaction_job
     from trackguard.tracking.events import AntiTheftMonitor
     from trackguard.tracking.live import LiveHub
     from trackguard.tracking.notify import Notifier, NotifyConfig
@@ -128,6 +130,8 @@ async def _serve(
     gateways = Gateways(runtime.settings, writer, clock=runtime.clock)
     # The policy's retention rules: soon after start, then every retention_interval_hours.
     retention = RetentionSchedule.from_runtime(runtime)
+    # Past hours' single position rows folded into blocks, every few minutes.
+    compaction = compaction_job(runtime)
     stop = asyncio.Event()
     with _on_signals(stop):
         await writer.start()
@@ -137,8 +141,10 @@ async def _serve(
                 typer.echo(f"  gateway {name}: {_shown(host)}:{bound}")
             if any(g.name == "mqtt" for g in gateways.gateways):
                 typer.echo(f"  gateway mqtt: subscribing to {runtime.settings.mqtt_topic}")
+            _settle_heap()
             web_task = asyncio.create_task(web.serve(sockets=[listener]))
             retention.start()
+            compaction.start()
             demo_task = None
             if demo_trackers:
                 from trackguard.simulator.live_demo import drive_demo
@@ -160,10 +166,23 @@ async def _serve(
             await web_task
         finally:
             await retention.stop()  # returns between two of its batches
+            await compaction.stop()  # likewise, between two transactions
             await gateways.stop(0)
             await writer.close()  # writes everything still queued
             await monitor.drain()  # alerts already started are delivered
             listener.close()
+
+
+def _settle_heap() -> None:
+    """Keep the collector off the start-up objects (models, policy, templates, app).
+
+    Otherwise every full collection walks them all again, which shows as latency
+    spikes of tens of milliseconds in API answers; a higher first threshold makes
+    the young-generation passes rarer while requests allocate thousands of dicts.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from trackguard.clock import as_utc
 from trackguard.demo.moments import between, days, second
 from trackguard.policy import Period, Policy
+from trackguard.privacy.requests.verification import Method
 from trackguard.store.base import Base, new_id
 from trackguard.store.models import (
     ExportFile,
@@ -87,7 +88,7 @@ class _Records:
             received_at=received,
             due_at=deadline.after(received),
             verified_at=received + days(1),
-            verification_method="id-copy",
+            verification_method=Method.ID_COPY.value,
             completed_at=completed,
             outcome="export sent",
         )

@@ -11,10 +11,12 @@ import wave
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
 from io import BytesIO
 from random import Random
 from typing import TYPE_CHECKING, TypeVar
 
+import orjson
 from argon2 import PasswordHasher
 from sqlalchemy import FromClause, insert, select
 from sqlalchemy.orm import Session
@@ -39,6 +41,7 @@ from trackguard.demo.position_payload import (
 from trackguard.demo.privacy_records import add_privacy_records
 from trackguard.demo.rules import rules_from_policy
 from trackguard.demo.staff import add_demo_staff
+from trackguard.demo.tracks import TrackPoint
 from trackguard.demo.web_records import add_web_records
 from trackguard.privacy.audit import AuditLog
 from trackguard.runtime import Runtime
@@ -67,9 +70,11 @@ from trackguard.store.models import (
     WebVisit,
     WhatsAppConversation,
 )
+from trackguard.tracking.compaction import block_row
 from trackguard.tracking.events import add_geofence
 from trackguard.tracking.geofence import parse_area
 from trackguard.tracking.notify import add_webhook
+from trackguard.tracking.position_blocks import FIELDS, FixColumns, hour_of, iso_utc_text
 from trackguard.vault import FLEET_SUBJECT, Vault
 from trackguard.web.analytics.demo import add_visitor_statistics
 
@@ -121,7 +126,18 @@ def seed_demo(
         # those reads buys nothing. The writer flushes where foreign keys need it.
         with session.no_autoflush:
             demo_id = writer.write(data, progress)
-        return SeedReport(created=True, counts=dict(writer.counts), demo_customer_id=demo_id)
+    return SeedReport(created=True, counts=dict(writer.counts), demo_customer_id=demo_id)
+
+
+def _columns(points: list[TrackPoint]) -> FixColumns:
+    """An hour's demo fixes as the columns of a block."""
+    points = sorted(points, key=lambda p: p.fix_time)
+    values = [orjson.loads(encode_position_payload(p.fix)) for p in points]
+    return FixColumns(
+        [iso_utc_text(p.fix_time) for p in points],
+        [iso_utc_text(p.received_at) for p in points],
+        {name: [v.get(name) for v in values] for name in FIELDS},
+    )
 
 
 class _Writer:
@@ -292,12 +308,27 @@ class _Writer:
     # -- positions ---------------------------------------------------------------------
 
     def _positions(self, devices: Iterable[DevicePlan], owner: str | None) -> None:
-        """Encrypt each fix under the owner's location key (the fleet's for nobody's)."""
+        """Encrypt each fix under the owner's location key (the fleet's for nobody's).
+
+        As a running server keeps them: an owner's fixes of hours that ended longer
+        than the compaction's settle time ago as one block per device and hour
+        (`tracking.compaction`), the rest (and every fleet fix) one row each.
+        """
         subject = owner if owner is not None else FLEET_SUBJECT
+        settle = timedelta(minutes=self.runtime.settings.compaction_settle_minutes)
+        folded_before = hour_of(self.runtime.clock() - settle)
         rows: list[dict[str, object]] = []
+        blocks: list[dict[str, object]] = []
+        fixes = 0
         for device in devices:
             device_id = self.device_ids[(owner, device.imei)]
+            hours: dict[datetime, list[TrackPoint]] = {}
             for point in device.track:
+                fixes += 1
+                hour = hour_of(point.fix_time)
+                if owner is not None and hour < folded_before:
+                    hours.setdefault(hour, []).append(point)
+                    continue
                 payload = self.vault.encrypt(
                     self.session,
                     encode_position_payload(point.fix),
@@ -315,16 +346,21 @@ class _Writer:
                         "payload": payload,
                     }
                 )
-        if not rows:
-            return
-        version = self.vault.current_key_version(self.session, subject, POSITION_KEY_CLASS)
-        key_ref = position_key_ref(owner, version or 1)
-        for row in rows:
-            row["key_ref"] = key_ref
-        # One executemany instead of an ORM object per fix: positions are the big table.
-        self.session.execute(insert(Position), rows)
-        self.counts[POSITION_TABLE] += len(rows)
-        if owner is not None:
+            for points in hours.values():
+                blocks.append(
+                    block_row(self.session, self.vault, device_id, subject, _columns(points))
+                )
+        if rows:
+            version = self.vault.current_key_version(self.session, subject, POSITION_KEY_CLASS)
+            key_ref = position_key_ref(owner, version or 1)
+            for row in rows:
+                row["key_ref"] = key_ref
+            # One executemany instead of an ORM object per fix: positions are the big table.
+            self.session.execute(insert(Position), rows)
+        if blocks:
+            self.session.execute(insert(Position), blocks)
+        self.counts[POSITION_TABLE] += fixes
+        if owner is not None and (rows or blocks):
             self.tables[owner].add(Position.__table__)
 
     # -- anti-theft --------------------------------------------------------------------

@@ -54,7 +54,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, LargeBinary, MetaData, Table, Text, delete, func, select, update
+from sqlalchemy import JSON, LargeBinary, Text, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from trackguard.clock import as_utc
@@ -64,7 +64,7 @@ from trackguard.policy.render import format_period
 from trackguard.privacy.anonymise import anonymise_customer, anonymise_row, is_personal
 from trackguard.privacy.audit import AuditLog, shred_subject
 from trackguard.runtime import Runtime
-from trackguard.store.base import KEY_CLASSES, Base
+from trackguard.store.base import KEY_CLASSES
 from trackguard.store.engine import Database
 from trackguard.store.models import (
     Customer,
@@ -74,6 +74,7 @@ from trackguard.store.models import (
     RightsRequest,
     SubjectKey,
 )
+from trackguard.store.subject_tables import SubjectTable, mapper_of, subject_tables, table_map
 
 log = logging.getLogger(__name__)
 
@@ -87,47 +88,6 @@ _FREE_FORM = (JSON, Text, LargeBinary)
 
 class AlreadyErased(TrackguardError):
     """The subject was erased before; nothing was changed."""
-
-
-# -- what the models say ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SubjectTable:
-    """A table whose rows belong to a data subject, as its model declares."""
-
-    name: str
-    key_class: str | None
-    subject_column: str
-    via: str | None = None  # "devices.customer_id": the subject column points at that table
-    primary_key: tuple[str, ...] = ("id",)
-    # Personal columns stored in plaintext outside the primary key.
-    plaintext_personal: tuple[str, ...] = ()
-
-
-def subject_tables(metadata: MetaData = Base.metadata) -> list[SubjectTable]:
-    """Every subject-linked table, parents before children (the metadata's order)."""
-    found = []
-    for table in metadata.sorted_tables:
-        subject_column = table.info.get("subject_column")
-        if not subject_column:
-            continue
-        primary_key = tuple(c.name for c in table.primary_key.columns)
-        found.append(
-            SubjectTable(
-                name=table.name,
-                key_class=table.info.get("key_class"),
-                subject_column=subject_column,
-                via=table.info.get("subject_via"),
-                primary_key=primary_key,
-                plaintext_personal=tuple(
-                    c.name
-                    for c in table.columns
-                    if is_personal(c) and not c.info.get("encrypted") and c.name not in primary_key
-                ),
-            )
-        )
-    return found
 
 
 # -- the plan (pure) -----------------------------------------------------------------------
@@ -192,8 +152,8 @@ def plan_erasure(
     keep_classes = lawful_classes | {t.key_class for t in tables if t.key_class and t.name in held}
     if held_everything:
         keep_classes |= set(by_class)
-    subject_table = next((t.name for t in tables if t.primary_key == (t.subject_column,)), None)
-    unlink = {t.via.split(".", 1)[0] for t in tables if t.via}
+    subject_table = next((t.name for t in tables if t.is_subject), None)
+    unlink = {t.via.table.name for t in tables if t.via}
     delete_, keep, deferred = [], [], {}
     for t in reversed(tables):
         if t.name == subject_table or t.name in unlink:
@@ -232,7 +192,7 @@ def _held_rows(tables: list[SubjectTable], holds: list[Hold]) -> dict[str, froze
             ids.setdefault(hold.table, set()).add(hold.record_id)
     for t in tables:  # a held row keeps what it belongs to: a held position keeps its tracker
         if t.via and (t.name in whole or t.name in ids):
-            whole.add(t.via.split(".", 1)[0])
+            whole.add(t.via.table.name)
     held = {name: frozenset(found) for name, found in ids.items()}
     held.update({name: frozenset() for name in whole})
     return held
@@ -386,51 +346,34 @@ def _erase(
     session.flush()
 
 
-def _table(name: str) -> Table:
-    return Base.metadata.tables[name]
-
-
-def _rows_of(info: SubjectTable, customer_id: str) -> Any:
-    """The condition selecting the subject's rows of `info`'s table."""
-    table = _table(info.name)
-    column = table.c[info.subject_column]
-    if info.via is None:
-        return column == customer_id
-    via_table, via_column = info.via.split(".", 1)
-    (foreign_key,) = column.foreign_keys
-    return column.in_(
-        select(foreign_key.column).where(_table(via_table).c[via_column] == customer_id)
-    )
-
-
 def _not_held(info: SubjectTable, plan: ErasurePlan) -> Any:
     """Rows of the table no hold covers (a hold on a composite-key table keeps them all)."""
     ids = plan.held.get(info.name)
     if ids is None:
         return None
-    if not ids or len(info.primary_key) != 1:
+    if not ids or len(info.key) != 1:
         return False
-    return _table(info.name).c[info.primary_key[0]].not_in(sorted(ids))
+    return info.key[0].not_in(sorted(ids))
 
 
 def _where(info: SubjectTable, customer_id: str, plan: ErasurePlan) -> list[Any] | None:
     extra = _not_held(info, plan)
     if extra is False:
         return None
-    return [_rows_of(info, customer_id)] + ([] if extra is None else [extra])
+    return [info.belongs_to(customer_id)] + ([] if extra is None else [extra])
 
 
 def _delete_rows(session: Session, info: SubjectTable, customer_id: str, plan: ErasurePlan) -> int:
     where = _where(info, customer_id, plan)
     if where is None:
         return 0
-    result = session.execute(delete(_table(info.name)).where(*where))
+    result = session.execute(delete(info.table).where(*where))
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _keep_rows(session: Session, info: SubjectTable, customer_id: str, plan: ErasurePlan) -> int:
     """Kept rows lose their free-form personal content: the record, not the detail, is proof."""
-    table = _table(info.name)
+    table = info.table
     free_form = [
         c
         for c in table.columns
@@ -449,17 +392,18 @@ def _count(
     session: Session, info: SubjectTable, customer_id: str, *, only: frozenset[str] = frozenset()
 ) -> int:
     """The subject's rows of the table (`only` those with these ids, for a single-column key)."""
-    table = _table(info.name)
-    query = select(func.count()).select_from(table).where(_rows_of(info, customer_id))
-    if only and len(info.primary_key) == 1:
-        query = query.where(table.c[info.primary_key[0]].in_(sorted(only)))
+    query = select(func.count()).select_from(info.table).where(info.belongs_to(customer_id))
+    if only and len(info.key) == 1:
+        query = query.where(info.key[0].in_(sorted(only)))
     return int(session.scalar(query) or 0)
 
 
 def _unlink_rows(session: Session, info: SubjectTable, customer_id: str, plan: ErasurePlan) -> int:
     """Detach the subject's rows of a linking table (devices) and clear what they say."""
-    mapper = next(m for m in Base.registry.mappers if m.local_table is _table(info.name))
-    subject_attr = mapper.get_property_by_column(mapper.local_table.c[info.subject_column]).key
+    mapper = mapper_of(info.table)
+    subject = info.subject_key
+    assert subject is not None  # only subject tables are unlinked
+    subject_attr = mapper.get_property_by_column(subject).key
     where = _where(info, customer_id, plan)
     if where is None:
         return 0
@@ -591,8 +535,7 @@ def erasure_notice(
     parts = [words["done"]]
     kept_rules = {}
     for table in plan.keep:
-        info = _table(table).info
-        if info.get("key_class") in plan.keep_classes and outcome.kept.get(table):
+        if table_map()[table].key_class in plan.keep_classes and outcome.kept.get(table):
             for rule in policy.rules_for(table):
                 kept_rules[rule.key] = rule
     if kept_rules:
@@ -669,12 +612,10 @@ __all__ = [
     "ErasureOutcome",
     "ErasurePlan",
     "Hold",
-    "SubjectTable",
     "checkpoint",
     "erase_in",
     "erase_subject",
     "erasure_notice",
     "obliged_records",
     "plan_erasure",
-    "subject_tables",
 ]

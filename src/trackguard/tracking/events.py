@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from trackguard.clock import Clock, as_utc, system_clock
@@ -45,7 +45,7 @@ from trackguard.protocols.base import PositionReport
 from trackguard.store.base import new_id
 from trackguard.store.engine import Database
 from trackguard.store.models.antitheft import DeviceGeofence, Event, Geofence
-from trackguard.store.models.tracking import Device, Position
+from trackguard.store.models.tracking import Device
 from trackguard.tracking.antitheft import (
     AntiTheftConfig,
     DeviceWatch,
@@ -56,7 +56,7 @@ from trackguard.tracking.antitheft import (
 from trackguard.tracking.geofence import Area, parse_area
 from trackguard.tracking.live import LiveHub
 from trackguard.tracking.notify import Alert, Notifier, Status
-from trackguard.tracking.positions import read_positions
+from trackguard.tracking.positions import latest_positions
 from trackguard.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -498,18 +498,13 @@ class AntiTheftMonitor:
             return rules, anchors
 
     def _newest_fix(self, session: Session, device_id: str) -> Seen | None:
-        newest = session.scalar(
-            select(func.max(Position.fix_time)).where(Position.device_id == device_id)
-        )
-        if newest is None:
-            return None
         try:
-            found = read_positions(session, self.vault, device_id, start=newest, limit=1)
+            newest = latest_positions(session, self.vault, [device_id]).get(device_id)
         except TrackguardError:
             return None
-        if not found or not found[0].fix.valid:
+        if newest is None or not newest.fix.valid:
             return None
-        return as_utc(found[0].time), found[0].fix.lat, found[0].fix.lon
+        return as_utc(newest.time), newest.fix.lat, newest.fix.lon
 
     def _refresh_fences(self, session: Session, ids: list[str]) -> None:
         if len(self._fences) + len(ids) > MAX_CACHED_GEOFENCES:

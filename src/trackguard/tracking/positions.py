@@ -24,19 +24,29 @@ make the batch fail.
 from __future__ import annotations
 
 import json
+import json.scanner
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, delete, select, text
+import orjson
+from sqlalchemy import Connection, Engine, String, and_, delete, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from trackguard.clock import as_utc
 from trackguard.errors import VaultError
 from trackguard.store.models.tracking import Position
+from trackguard.tracking.position_blocks import (
+    FIELDS,
+    FixColumns,
+    concat_columns,
+    decode_block,
+    hour_of,
+    iso_utc_text,
+)
 from trackguard.vault import FLEET_SUBJECT, Vault
 
 if TYPE_CHECKING:
@@ -308,10 +318,6 @@ def _sqlite_time(moment: datetime) -> str:
     return as_utc(moment).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def _as_dict(row: PositionRow) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in _COLUMNS}
-
-
 def _copy_rows(session: Session, rows: Sequence[PositionRow]) -> None:
     raw = session.connection().connection.driver_connection
     assert raw is not None
@@ -414,7 +420,7 @@ def ensure_partition(connection: Connection, month: date) -> None:
     # Rows for this month already sit in the default partition (written before the
     # partition existed): move them over in one transaction.
     default = f"{PARTITION_SCHEMA}.{DEFAULT_PARTITION}"
-    columns = ", ".join(_COLUMNS)
+    columns = ", ".join((*_COLUMNS, "fixes"))
     within = f"fix_time >= '{_bound(month)}' AND fix_time < '{_bound(next_month(month))}'"
     move = f"INSERT INTO positions ({columns}) SELECT {columns} FROM {default} WHERE {within}"
     try:
@@ -472,6 +478,141 @@ class StoredPosition:
         }
 
 
+def stored_time_text(column: Any, dialect: str) -> Any:
+    """A time column as naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff", made by the database:
+    at millions of rows, converting each value in Python (UTCDateTime) is the cost."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
+    return type_coerce(column, String())  # SQLite stores exactly that text
+
+
+def iso_of_stored(value: str | datetime) -> str:
+    """`iso_utc_text` of a time read through `stored_time_text` (or as a datetime)."""
+    if type(value) is str and len(value) == 26:  # "2026-03-01 10:00:00.000000"
+        return f"{value[:10]}T{value[11:]}"
+    return iso_utc_text(value if isinstance(value, datetime) else datetime.fromisoformat(value))
+
+
+def stored_row_columns(dialect: str) -> tuple[Any, ...]:
+    """What `open_rows` takes of a `positions` row, in its order."""
+    return (
+        stored_time_text(Position.fix_time, dialect),
+        stored_time_text(Position.received_at, dialect),
+        Position.key_ref,
+        Position.fixes,
+        Position.payload,
+    )
+
+
+StoredRow = tuple[Any, Any, str, int | None, bytes]  # as `stored_row_columns` selects it
+
+
+def open_rows(
+    session: Session,
+    vault: Vault,
+    device_id: str,
+    rows: Iterable[StoredRow],
+    *,
+    subject: str | None = None,
+    unreadable: list[int] | None = None,
+) -> FixColumns:
+    """The fixes of a device's rows (single fixes and blocks), decrypted, in time order.
+
+    `subject` skips deriving the key's subject from each `key_ref` when the caller
+    knows it. A row whose key was destroyed raises VaultError, or, when the caller
+    passes an `unreadable` list, has its fix count appended there and is skipped.
+    """
+    parts: list[FixColumns] = []
+    times: list[str] = []
+    received: list[str] = []
+    singles: list[dict[str, Any]] = []
+    for stored_time, stored_received, key_ref, fixes, payload in rows:
+        time_iso = iso_of_stored(stored_time)
+        try:
+            plain = _open_payload(session, vault, device_id, time_iso, key_ref, payload, subject)
+        except VaultError:
+            if unreadable is None:
+                raise
+            unreadable.append(fixes or 1)
+            continue
+        if fixes is None:
+            times.append(time_iso)
+            received.append(iso_of_stored(stored_received))
+            singles.append(orjson.loads(plain))
+        else:
+            parts.append(decode_block(plain, fixes))
+    if singles:
+        parts.append(
+            FixColumns(times, received, {name: [v.get(name) for v in singles] for name in FIELDS})
+        )
+    return concat_columns(parts).in_time_order()
+
+
+def _open_payload(
+    session: Session,
+    vault: Vault,
+    device_id: str,
+    time_iso: str,
+    key_ref: str,
+    payload: bytes,
+    subject: str | None = None,
+) -> bytes:
+    return vault.decrypt(
+        session,
+        payload,
+        subject=subject_of_key_ref(key_ref) if subject is None else subject,
+        key_class=POSITION_KEY_CLASS,
+        table=POSITION_TABLE,
+        column=POSITION_COLUMN,
+        row=f"{device_id}|{time_iso}+00:00",  # = position_row_binding
+    )
+
+
+def read_fix_columns(
+    session: Session,
+    vault: Vault,
+    device_id: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> FixColumns:
+    """The device's fixes with `start <= time < end`, oldest first, decrypted, as columns.
+
+    The fast path for many fixes (API history, trips): no object per fix. Blocks
+    are found by their first fix, so the query starts at the hour of `start`.
+    """
+    query = select(*stored_row_columns(session.get_bind().dialect.name)).where(
+        Position.device_id == device_id
+    )
+    if start is not None:
+        query = query.where(Position.fix_time >= hour_of(start))
+    if end is not None:
+        query = query.where(Position.fix_time < as_utc(end))
+    found = open_rows(session, vault, device_id, session.execute(query))
+    return found.between(
+        None if start is None else iso_utc_text(start), None if end is None else iso_utc_text(end)
+    )
+
+
+def stored_positions(device_id: str, found: FixColumns) -> list[StoredPosition]:
+    """`found` as StoredPosition objects (what the CLI, events and trips take)."""
+    return [
+        _stored(device_id, found.time[i], found.received[i], found.values(i))
+        for i in range(len(found))
+    ]
+
+
+def _stored(
+    device_id: str, time_iso: str, received_iso: str, values: dict[str, Any]
+) -> StoredPosition:
+    return StoredPosition(
+        device_id,
+        datetime.fromisoformat(time_iso).replace(tzinfo=UTC),
+        datetime.fromisoformat(received_iso).replace(tzinfo=UTC),
+        PositionFix(**values),
+    )
+
+
 def read_positions(
     session: Session,
     vault: Vault,
@@ -485,32 +626,51 @@ def read_positions(
 
     Each row is opened with the key its `key_ref` names. Callers audit the read.
     """
-    query = select(Position).where(Position.device_id == device_id).order_by(Position.fix_time)
-    if start is not None:
-        query = query.where(Position.fix_time >= as_utc(start))
-    if end is not None:
-        query = query.where(Position.fix_time < as_utc(end))
-    if limit is not None:
-        query = query.limit(limit)
-    found = []
-    for row in session.scalars(query):
-        plain = vault.decrypt(
-            session,
-            row.payload,
-            subject=subject_of_key_ref(row.key_ref),
-            key_class=POSITION_KEY_CLASS,
-            table=POSITION_TABLE,
-            column=POSITION_COLUMN,
-            row=position_row_binding(row.device_id, row.fix_time),
+    found = read_fix_columns(session, vault, device_id, start=start, end=end)
+    if limit is not None and limit < len(found):
+        found = found.between(None, found.time[limit])
+    return stored_positions(device_id, found)
+
+
+def latest_positions(
+    session: Session, vault: Vault, device_ids: Sequence[str]
+) -> dict[str, StoredPosition]:
+    """Each device's newest position (devices that never reported are left out).
+
+    The newest row of a device holds its newest fix: blocks are made only of
+    hours that have passed, so a newer fix is a newer row. (A fix arriving late
+    inside a compacted hour is the one exception, until the next compaction.)
+    """
+    if not device_ids:
+        return {}
+    newest = (
+        select(Position.device_id, func.max(Position.fix_time).label("newest"))
+        .where(Position.device_id.in_(device_ids))
+        .group_by(Position.device_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Position.device_id, *stored_row_columns(session.get_bind().dialect.name)).join(
+            newest,
+            and_(Position.device_id == newest.c.device_id, Position.fix_time == newest.c.newest),
         )
-        found.append(
-            StoredPosition(
-                row.device_id,
-                as_utc(row.fix_time),
-                as_utc(row.received_at),
-                decode_position_payload(plain),
+    )
+    found = {}
+    # One row per device: decoded straight into its position, no columns in between.
+    for device_id, stored_time, stored_received, key_ref, fixes, payload in rows:
+        time_iso = iso_of_stored(stored_time)
+        plain = _open_payload(session, vault, device_id, time_iso, key_ref, payload)
+        if fixes is None:
+            received_iso, values = iso_of_stored(stored_received), orjson.loads(plain)
+        else:
+            block = decode_block(plain, fixes).in_time_order()
+            last = len(block) - 1
+            time_iso, received_iso, values = (
+                block.time[last],
+                block.received[last],
+                block.values(last),
             )
-        )
+        found[device_id] = _stored(device_id, time_iso, received_iso, values)
     return found
 
 

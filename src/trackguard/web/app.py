@@ -26,6 +26,7 @@ from trackguard.web.routes import health, privacy, site
 from trackguard.web.security import SecurityHeaders
 from trackguard.web.statements import StatementCache
 from trackguard.web.templates import STATIC_DIR
+from trackguard.web.viewing import NoteRequestMethod
 
 
 def create_app(runtime: Runtime, *, live: LiveHub | None = None) -> FastAPI:
@@ -43,6 +44,8 @@ def create_app(runtime: Runtime, *, live: LiveHub | None = None) -> FastAPI:
     app.state.auth = WebAuth(clock=runtime.clock)
     app.state.live = live if live is not None else LiveHub()
     install_problem_handlers(app)
+    # HEAD runs pages without showing them: the audit helpers must know (`viewing`).
+    app.add_middleware(NoteRequestMethod)
     # Added last, so outermost: every response gets the headers, problems included.
     app.add_middleware(SecurityHeaders)
     app.include_router(site.router)

@@ -27,7 +27,6 @@ from trackguard.policy.render import format_article, format_period
 from trackguard.privacy.audit import verify
 from trackguard.privacy.export import ExportResult, portable, write_export
 from trackguard.privacy.export.archive import ExportArchive
-from trackguard.privacy.export.tables import subject_tables
 from trackguard.runtime import Runtime
 from trackguard.store.models import (
     AuditEntry,
@@ -38,6 +37,7 @@ from trackguard.store.models import (
     ExportFile,
     Position,
 )
+from trackguard.store.subject_tables import subject_tables
 from trackguard.tracking.positions import read_positions
 from trackguard.tracking.trips import Fix, detect
 

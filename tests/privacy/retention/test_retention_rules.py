@@ -20,11 +20,12 @@ from trackguard.errors import PolicyError
 from trackguard.policy import Policy, load_policy
 from trackguard.privacy.retention import plan, run
 from trackguard.privacy.retention.actions import key_match
-from trackguard.privacy.retention.records import Record, record
+from trackguard.privacy.retention.records import record
 from trackguard.privacy.retention.selection import targets
 from trackguard.runtime import Runtime
 from trackguard.settings import PACKAGED_POLICY
 from trackguard.store.models import SubjectKey
+from trackguard.store.subject_tables import SubjectTable as Record
 
 RULES = load_policy(PACKAGED_POLICY).retention.rules
 WorldFactory = Callable[[], AbstractContextManager[World]]

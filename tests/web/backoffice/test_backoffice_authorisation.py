@@ -19,7 +19,6 @@ from tests.web.backoffice.conftest import ROLES, Client, World, token_in
 from trackguard.privacy import retention
 from trackguard.privacy.requests.records import OPERATOR
 from trackguard.runtime import Runtime
-from trackguard.web.analytics.access import DASHBOARD_ROLES
 from trackguard.web.auth.passwords import Passwords
 from trackguard.web.backoffice.access import area_of
 from trackguard.web.backoffice.roles import (
@@ -54,19 +53,12 @@ def backoffice_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
 
 def area(path: str, route: APIRoute) -> Area:
     declared = area_of(route)
-    if declared is not None:
-        return declared
-    # The visitor statistics are web.analytics's own routes, under its own access rule.
-    assert path.startswith("/backoffice/analytics"), f"{path} is declared without an area"
-    return Area.ANALYTICS
+    assert declared is not None, f"{path} is declared without an area"
+    return declared
 
 
 def role_of(who: str | None) -> str | None:
     return who if who in ROLE_MATRIX else None
-
-
-def test_the_matrix_gives_the_visitor_statistics_to_the_roles_the_dashboard_admits() -> None:
-    assert {r for r, d in ROLE_MATRIX.items() if Area.ANALYTICS in d.areas} == DASHBOARD_ROLES
 
 
 @pytest.fixture
@@ -101,10 +93,6 @@ def fill(path: str, params: dict[str, str]) -> str:
 
 def assert_denied(who: str | None, section: Area, response: httpx.Response, what: str) -> None:
     status = response.status_code
-    if section is Area.ANALYTICS:  # web.analytics answers with problems, as an API would
-        expected = 401 if who is None else 403
-        assert status == expected, what
-        return
     if who is None:
         assert status == 303, what
         assert response.headers["location"].startswith("/backoffice/sign-in"), what

@@ -274,6 +274,21 @@ async def test_every_read_writes_one_audit_entry_with_purpose(
         assert "user.location.precise" in entries[1].categories
 
 
+async def test_imeis_are_opened_only_for_answers_that_show_them(
+    client: httpx.AsyncClient, runtime: Runtime, alice: Account
+) -> None:
+    with runtime.db.session() as session:
+        before = len(session.scalars(select(AuditEntry.seq)).all())
+    await client.get("/api/positions", auth=basic(alice))
+    await client.get("/api/devices", auth=basic(alice))
+    with runtime.db.session() as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq).offset(before)).all()
+        positions, devices = (set(e.categories) for e in entries)
+    assert "user.device.device_id" not in positions
+    assert "user.location.precise" in positions
+    assert "user.device.device_id" in devices
+
+
 async def test_server_read_writes_no_audit_entry(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:

@@ -1,6 +1,6 @@
 """Everything stored about the subject, table by table, into data.json and files/.
 
-Tables come from `tables.subject_tables` (the models' subject columns), their
+Tables come from `store.subject_tables` (the models' subject columns), their
 names, categories and purposes from the policy's records. Rows are read through
 the ORM in batches (the session's identity map is weak, so memory stays flat),
 decrypted by the vault, and written one JSON object at a time. Deferred binary
@@ -16,24 +16,19 @@ import json
 import mimetypes
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, TextIO
 from zipfile import ZipFile
 
-from sqlalchemy import inspect
+from sqlalchemy import Select, Table, inspect, select
 from sqlalchemy.orm import Session
 
 from trackguard.errors import VaultError
 from trackguard.policy import Policy
 from trackguard.policy.taxonomy import is_personal
-from trackguard.privacy.export.tables import (
-    SubjectTable,
-    attributes_of,
-    children_of,
-    exported_columns,
-    mapper_of,
-    rows_of,
-)
 from trackguard.privacy.export.values import row_values
+from trackguard.store.base import AUTHENTICATION
+from trackguard.store.subject_tables import ChildTable, SubjectTable, mapper_of
 from trackguard.vault import Vault
 
 BATCH_ROWS = 500
@@ -61,6 +56,39 @@ class Held:
         if len(shown) < SAMPLES_PER_CATEGORY and isinstance(value, str | int | float):
             text = str(value)
             shown.append(text if len(text) <= SAMPLE_CHARS else text[: SAMPLE_CHARS - 1] + "…")
+
+
+@cache
+def exported_columns(table: Table) -> tuple[str, ...]:
+    """Every column except credentials (password hashes, signing secrets, wrapped keys):
+    they are not data about the person, and handing them out would weaken the account."""
+    return tuple(c.name for c in table.columns if c.info.get("category") != AUTHENTICATION)
+
+
+@cache
+def attributes_of(table: Table) -> dict[str, str]:
+    """Column name -> the model attribute holding it."""
+    mapper = mapper_of(table)
+    return {c.name: mapper.get_property_by_column(c).key for c in table.columns}
+
+
+def rows_of(subject: SubjectTable, subject_id: str) -> Select[Any]:
+    """ORM select of the subject's rows of `subject`, in primary-key order."""
+    mapper = mapper_of(subject.table)
+    return (
+        select(mapper)
+        .where(subject.belongs_to(subject_id))
+        .order_by(*subject.table.primary_key.columns)
+    )
+
+
+def children_of(child: ChildTable, parent_id: Any) -> Select[Any]:
+    mapper = mapper_of(child.table)
+    return (
+        select(mapper)
+        .where(child.table.c[child.parent_column] == parent_id)
+        .order_by(*child.table.primary_key.columns)
+    )
 
 
 def blob_columns(table: SubjectTable) -> list[str]:

@@ -40,10 +40,10 @@ from trackguard.privacy.export.positions_out import (
     PositionCounts,
     export_positions,
 )
-from trackguard.privacy.export.tables import SubjectTable, subject_tables
 from trackguard.privacy.export.values import iso_utc
 from trackguard.runtime import Runtime
 from trackguard.store.models import ConsentEvent, Customer, Device, ExportFile, RightsRequest
+from trackguard.store.subject_tables import SubjectTable, subject_tables
 from trackguard.tracking.positions import POSITION_TABLE
 
 ExportKind = Literal["access", "portability"]

@@ -25,15 +25,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, exists, false, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from trackguard.privacy.retention.records import Record
 from trackguard.privacy.retention.selection import Target
 from trackguard.store.models import AuditEntry, Customer, SubjectKey
+from trackguard.store.subject_tables import SubjectTable
 from trackguard.vault import Vault
 
 Key = tuple[Any, ...]
 
 
-def key_match(rec: Record, keys: Sequence[Key]) -> ColumnElement[bool]:
+def key_match(rec: SubjectTable, keys: Sequence[Key]) -> ColumnElement[bool]:
     columns = rec.key
     if len(columns) == 1:
         return columns[0].in_([k[0] for k in keys])
@@ -44,7 +44,7 @@ def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def delete_batch(session: Session, rec: Record, todo: ColumnElement[bool], limit: int) -> int:
+def delete_batch(session: Session, rec: SubjectTable, todo: ColumnElement[bool], limit: int) -> int:
     """Delete up to `limit` rows matching `todo` in one statement; returns how many.
 
     The rows are chosen by a subquery, not sent as a list of keys: PostgreSQL plans a
@@ -61,8 +61,8 @@ def delete_batch(session: Session, rec: Record, todo: ColumnElement[bool], limit
 
 @dataclass(frozen=True)
 class Anonymiser:
-    pending: Callable[[Record], ColumnElement[bool]]
-    apply: Callable[[Session, Vault, Record, Sequence[Key], datetime], int]
+    pending: Callable[[SubjectTable], ColumnElement[bool]]
+    apply: Callable[[Session, Vault, SubjectTable, Sequence[Key], datetime], int]
 
 
 # Columns besides the personal ones that anonymising must clear, per record kind.
@@ -72,7 +72,7 @@ _ALSO_CLEARED = {
 }
 
 
-def _neutral_values(rec: Record) -> dict[str, Any]:
+def _neutral_values(rec: SubjectTable) -> dict[str, Any]:
     """What each personal column becomes: NULL, or a plain default for NOT NULL ones."""
     values: dict[str, Any] = {}
     for column in rec.personal_columns():
@@ -82,7 +82,7 @@ def _neutral_values(rec: Record) -> dict[str, Any]:
             values[column.name] = None
         elif column.default is not None and getattr(column.default, "is_scalar", False):
             values[column.name] = column.default.arg  # type: ignore[attr-defined]
-    subject = rec.subject_column
+    subject = rec.subject_key
     if subject is not None and subject.nullable and not subject.primary_key:
         values[subject.name] = None
     for name in _ALSO_CLEARED.get(rec.name, ()):
@@ -90,7 +90,7 @@ def _neutral_values(rec: Record) -> dict[str, Any]:
     return values
 
 
-def _generic_pending(rec: Record) -> ColumnElement[bool]:
+def _generic_pending(rec: SubjectTable) -> ColumnElement[bool]:
     clauses = []
     for name, value in _neutral_values(rec).items():
         column = rec.table.c[name]
@@ -99,19 +99,19 @@ def _generic_pending(rec: Record) -> ColumnElement[bool]:
 
 
 def _generic_apply(
-    session: Session, vault: Vault, rec: Record, keys: Sequence[Key], at: datetime
+    session: Session, vault: Vault, rec: SubjectTable, keys: Sequence[Key], at: datetime
 ) -> int:
     values = _neutral_values(rec)
     statement = update(rec.table).where(key_match(rec, keys)).values(values)
     return _rowcount(session.execute(statement.execution_options(synchronize_session=False)))
 
 
-def _customer_pending(rec: Record) -> ColumnElement[bool]:
+def _customer_pending(rec: SubjectTable) -> ColumnElement[bool]:
     return rec.table.c.anonymised_at.is_(None)  # type: ignore[no-any-return]
 
 
 def _customer_apply(
-    session: Session, vault: Vault, rec: Record, keys: Sequence[Key], at: datetime
+    session: Session, vault: Vault, rec: SubjectTable, keys: Sequence[Key], at: datetime
 ) -> int:
     from trackguard.privacy.anonymise import anonymise_customer  # the erasure path's own
 
@@ -126,15 +126,15 @@ GENERIC = Anonymiser(_generic_pending, _generic_apply)
 ANONYMISERS = {Customer.__tablename__: Anonymiser(_customer_pending, _customer_apply)}
 
 
-def anonymiser(rec: Record) -> Anonymiser:
+def anonymiser(rec: SubjectTable) -> Anonymiser:
     return ANONYMISERS.get(rec.name, GENERIC)
 
 
 # -- keys -------------------------------------------------------------------------------
 
 
-def has_live_keys(rec: Record, classes: Sequence[str]) -> ColumnElement[bool]:
-    subject = rec.subject()
+def has_live_keys(rec: SubjectTable, classes: Sequence[str]) -> ColumnElement[bool]:
+    subject = rec.subject_of_row()
     if subject is None or not classes:
         return false()
     return exists().where(

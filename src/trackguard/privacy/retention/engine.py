@@ -203,7 +203,7 @@ class _Sweep:
         with self.runtime.db.session() as session:
             row.held = _count(session, selection, selection.held)
             total = row.count + _count(session, selection, selection.todo)
-        subject = rec.subject()
+        subject = rec.subject_of_row()
         columns: list[Any] = [*rec.key, subject] if subject is not None else list(rec.key)
         seen: set[tuple[Any, ...]] = set()
         while True:

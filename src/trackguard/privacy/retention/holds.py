@@ -21,15 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, false, or_, select
+from sqlalchemy import Column, ColumnElement, String, Table, cast, false, or_, select
 from sqlalchemy.orm import Session
 
 from trackguard.clock import Clock
 from trackguard.errors import NotFound, TrackguardError
 from trackguard.privacy.audit import AuditLog
-from trackguard.privacy.retention.records import Record, record
+from trackguard.privacy.retention.records import record
 from trackguard.store.base import Base
 from trackguard.store.models import Customer, LegalHold
+from trackguard.store.subject_tables import SubjectTable
 
 # Audit label for placing and releasing holds: holds exist for legal claims and orders.
 AUDIT_PURPOSE = "legal_compliance"
@@ -97,17 +98,38 @@ def held_subjects() -> Any:
     )
 
 
-def _held_keys(rec: Record) -> Any:
+def _held_keys(rec: SubjectTable) -> Any:
     return select(_HOLDS.c.record_id).where(_active(), _HOLDS.c.record_table == rec.name)
 
 
-def held_directly(rec: Record, *, via_parents: bool = True) -> ColumnElement[bool]:
+def _key_text(rec: SubjectTable) -> ColumnElement[Any]:
+    """The first key column as text: what `legal_holds.record_id` is compared with.
+
+    For a composite key (positions: device, fix time) a hold on the first column
+    holds every row that shares it (all positions of one tracker)."""
+    first = rec.key[0]
+    return first if isinstance(first.type, String) else cast(first, String)
+
+
+def _cascading_children(rec: SubjectTable) -> list[tuple[Table, Column[Any], Column[Any]]]:
+    """(child table, its foreign key column, our column) for foreign keys that delete
+    their rows with ours (ON DELETE CASCADE)."""
+    found = []
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table is rec.table and (fk.ondelete or "").upper() == "CASCADE":
+                found.append((table, fk.parent, fk.column))
+    return found
+
+
+def held_directly(rec: SubjectTable, *, via_parents: bool = True) -> ColumnElement[bool]:
     """Rows held as a record, through their subject, or (subjectless) through a parent."""
-    clauses: list[ColumnElement[bool]] = [rec.key_text.in_(_held_keys(rec))]
+    clauses: list[ColumnElement[bool]] = [_key_text(rec).in_(_held_keys(rec))]
     if rec.subject_column is not None:
         clauses.append(rec.subject_in(held_subjects()))
     elif via_parents:
-        for own, parent_column in rec.parents():
+        for fk in rec.table.foreign_keys:
+            own, parent_column = fk.parent, fk.column
             parent = record(parent_column.table.name)
             if parent.table is rec.table:
                 continue
@@ -116,12 +138,12 @@ def held_directly(rec: Record, *, via_parents: bool = True) -> ColumnElement[boo
     return or_(*clauses)
 
 
-def held(rec: Record, *, removing: bool) -> ColumnElement[bool]:
+def held(rec: SubjectTable, *, removing: bool) -> ColumnElement[bool]:
     """Rows retention must leave alone; `removing` adds rows whose deletion would cascade
     to a held child."""
     clauses = [held_directly(rec)]
     if removing:
-        for child_table, child_fk, our_column in rec.cascading_children():
+        for child_table, child_fk, our_column in _cascading_children(rec):
             child = record(child_table.name)
             if child.table is rec.table:
                 continue
@@ -145,9 +167,10 @@ def _check_record(session: Session, customer_id: str, table_name: str, record_id
     """The record exists and belongs to the subject (when its table names one)."""
     _known_table(table_name)
     rec = record(table_name)
-    subject = rec.subject()
-    columns = [rec.key_text] if subject is None else [rec.key_text, subject]
-    found = session.execute(select(*columns).where(rec.key_text == record_id).limit(1)).first()
+    subject = rec.subject_of_row()
+    key = _key_text(rec)
+    columns = [key] if subject is None else [key, subject]
+    found = session.execute(select(*columns).where(key == record_id).limit(1)).first()
     if found is None:
         raise NotFound(f"no {table_name} record with that id")
     if subject is not None and found[1] is not None and found[1] != customer_id:
@@ -228,7 +251,7 @@ def any_hold_subjects() -> Any:
     return select(_HOLDS.c.customer_id).where(_active(), _HOLDS.c.customer_id.is_not(None))
 
 
-def held_for(rec: Record, *, action: str, destroys_keys: bool) -> ColumnElement[bool]:
+def held_for(rec: SubjectTable, *, action: str, destroys_keys: bool) -> ColumnElement[bool]:
     """Rows an action must leave alone. Destroying a subject's keys would make every
     record of theirs unreadable, so then any hold of the subject spares the row."""
     clause = held(rec, removing=action == "delete")

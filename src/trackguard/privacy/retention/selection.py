@@ -28,8 +28,9 @@ from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, true
 from trackguard.clock import as_utc
 from trackguard.errors import PolicyError
 from trackguard.policy.model import Policy, RetentionRule, RetentionTarget
-from trackguard.privacy.retention.records import Record, is_declared, record
+from trackguard.privacy.retention.records import is_declared, record
 from trackguard.store.models import ConsentEvent
+from trackguard.store.subject_tables import SubjectTable
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Target:
 
     rule: RetentionRule
     spec: RetentionTarget
-    rec: Record
+    rec: SubjectTable
 
     @property
     def label(self) -> str:
@@ -89,7 +90,7 @@ def _inactivity(target: Target, as_of: datetime) -> ColumnElement[bool]:
 
 def _consent_withdrawal(target: Target, as_of: datetime) -> ColumnElement[bool]:
     purpose = target.rule.purpose
-    subject = target.rec.subject()
+    subject = target.rec.subject_of_row()
     if purpose is None or subject is None:
         raise PolicyError(
             f"retention rule '{target.rule.key}' needs a purpose and a record with a subject"

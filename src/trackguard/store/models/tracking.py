@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trackguard.store.base import (
@@ -41,8 +41,15 @@ class Device(Base):
     last_seen_at: Mapped[datetime | None] = personal("user.location.precise", UTCDateTime())
 
 
+# Single rows the compactor may fold into blocks (`tracking.position_blocks`): kept
+# apart in a small partial index so each compaction finds them without a table scan.
+UNCOMPACTED = "fixes IS NULL AND key_ref LIKE 'subject:%'"
+
+
 class Position(Base):
-    """One fix. Everything that places the person is in the encrypted payload.
+    """One fix, or a block of one hour's fixes (`fixes` set; see `tracking.position_blocks`).
+
+    Everything that places the person is in the encrypted payload.
 
     The key is (device, fix time): a fix resent after a lost ack is the same row,
     and on PostgreSQL the table is range-partitioned by month on `fix_time`
@@ -52,11 +59,20 @@ class Position(Base):
 
     __tablename__ = "positions"
     __table_args__ = (
+        Index(
+            "ix_positions_uncompacted",
+            "device_id",
+            "fix_time",
+            sqlite_where=text(UNCOMPACTED),
+            postgresql_where=text(UNCOMPACTED),
+        ),
         {
             "info": {
                 "subject_column": "device_id",
                 "subject_via": "devices.customer_id",
                 "key_class": "location",
+                # A block row holds `fixes` positions (see `store.subject_tables`).
+                "records_column": "fixes",
             }
         },
     )
@@ -69,3 +85,6 @@ class Position(Base):
     # Which key encrypted the payload: "subject:<id>:location:<version>" or "fleet:<version>".
     key_ref: Mapped[str] = operational(String(80))
     payload: Mapped[bytes] = personal("user.location.precise", LargeBinary, encrypted=True)
+    # NULL: the payload is one fix as a gateway wrote it, `fix_time` its time. A number:
+    # the payload is a block of that many fixes of one hour, `fix_time` the first one's.
+    fixes: Mapped[int | None] = operational(Integer)

@@ -5,7 +5,7 @@
 * `hashing`: the day's visitor hash and the marks stored instead of it (pure).
 * `salts`, `counting`: the database side of one page view.
 * `middleware`: counts responses after they are sent.
-* `report`, `dashboard`, `access`: the back-office dashboard, staff only.
+* `report`, `dashboard`: the dashboard, a back-office page (its access rule and frame).
 * `sweeper`: destroys expired salts on time.
 
 No cookie, no local storage, no script: the server counts the pages it serves.

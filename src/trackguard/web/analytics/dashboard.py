@@ -1,7 +1,10 @@
 """`/backoffice/analytics` (HTML, nl/en) and `/backoffice/analytics.json`: the visitor statistics.
 
-Only aggregates leave here, with small groups suppressed (`report.suppress`), so
-a view reveals nothing about a person and writes no audit entry.
+Pages of the back office: the same access rule (`Area.ANALYTICS` of the role matrix;
+nobody signed in is sent to sign in, a customer finds nothing) and the same frame,
+with its navigation, sign-out and language switch. Only aggregates leave here, with
+small groups suppressed (`report.suppress`), so a view reveals nothing about a person
+and writes no audit entry.
 """
 
 from __future__ import annotations
@@ -10,11 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
-from trackguard.web.analytics.access import AnalyticsViewer
 from trackguard.web.analytics.report import (
     MAX_PERIOD_DAYS,
     MIN_GROUP_VISITORS,
@@ -25,13 +27,17 @@ from trackguard.web.analytics.report import (
 )
 from trackguard.web.analytics.sweeper import sweeping
 from trackguard.web.analytics.texts import TEXTS, value_label
+from trackguard.web.backoffice.access import NO_STORE, PREFIX, CurrentStaff, page
+from trackguard.web.backoffice.pages import render_framed
+from trackguard.web.backoffice.roles import Area
 from trackguard.web.deps import CurrentRuntime
-from trackguard.web.language import Language, negotiate
+from trackguard.web.portal.pages import CurrentVisit
+from trackguard.web.routes import READ
 from trackguard.web.security import content_security_policy, inline_style_hashes
-from trackguard.web.templates import render_page
 
 DEFAULT_PERIOD_DAYS = 30
-router = APIRouter(prefix="/backoffice", lifespan=sweeping)
+DASHBOARD = f"{PREFIX}/analytics"
+router = APIRouter(lifespan=sweeping)
 
 
 @dataclass(frozen=True)
@@ -61,40 +67,37 @@ def chosen_period(
 Period = Annotated[Choice, Depends(chosen_period)]
 
 
-@router.get("/analytics.json")
-def analytics_json(_role: AnalyticsViewer, runtime: CurrentRuntime, period: Period) -> JSONResponse:
+@page(router, DASHBOARD + ".json", Area.ANALYTICS, methods=READ, response_class=JSONResponse)
+def analytics_json(runtime: CurrentRuntime, period: Period) -> JSONResponse:
     with runtime.db.session() as session:
         report = build_report(session, first=period.first, last=period.last, site=period.site)
-    return JSONResponse(report_json(report))
+    return JSONResponse(report_json(report), headers=NO_STORE)
 
 
-@router.get("/analytics", response_class=HTMLResponse)
-def analytics_page(
-    _role: AnalyticsViewer,
-    runtime: CurrentRuntime,
-    period: Period,
-    request: Request,
-    lang: Language | None = None,
-) -> HTMLResponse:
-    language = negotiate(request.headers.get("accept-language"), lang)
-    with runtime.db.session() as session:
+@page(router, DASHBOARD, Area.ANALYTICS, methods=READ)
+def analytics_page(visit: CurrentVisit, staff: CurrentStaff, period: Period) -> HTMLResponse:
+    with visit.runtime.db.session() as session:
         report = build_report(session, first=period.first, last=period.last, site=period.site)
-    texts = TEXTS[language]
-    page = render_page(
+    words = TEXTS[visit.lang]
+    response = render_framed(
+        visit,
         "analytics/dashboard.html",
-        lang=language,
-        title=texts["title"],
-        t=texts,
+        staff=staff,
+        title_key="nav_analytics",
+        words=words,
         report=report,
         threshold=MIN_GROUP_VISITORS,
         bars=chart_bars(report.days),
-        label=lambda dimension, value: value_label(texts, dimension, value),
+        label=lambda dimension, value: value_label(words, dimension, value),
         day=_iso_day,
-        query=_query(report, language),
+        query=_query(report),
     )
     # The page's own small <style> block, admitted by its hash: still no inline code.
-    csp = content_security_policy(inline_style_hashes(page))
-    return HTMLResponse(page, headers={"Content-Security-Policy": csp})
+    page_text = bytes(response.body).decode()
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        inline_style_hashes(page_text)
+    )
+    return response
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -156,8 +159,9 @@ def _iso_day(moment: datetime) -> str:
     return moment.date().isoformat()
 
 
-def _query(report: Report, language: Language) -> dict[str, str]:
-    query = {"from": _iso_day(report.first), "to": _iso_day(report.last), "lang": language}
+def _query(report: Report) -> dict[str, str]:
+    """The JSON link's query: the same period and site (JSON has no language)."""
+    query = {"from": _iso_day(report.first), "to": _iso_day(report.last)}
     if report.site:
         query["site"] = report.site
     return query

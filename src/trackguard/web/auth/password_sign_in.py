@@ -16,7 +16,7 @@ from starlette.requests import Request
 from trackguard.clock import as_utc
 from trackguard.runtime import Runtime
 from trackguard.web.auth.accounts import TooManyAttempts, sign_in_customer, sign_in_staff
-from trackguard.web.auth.principal import COOKIE_NAME, WebAuth, client_address
+from trackguard.web.auth.principal import COOKIE_NAME, WebAuth, client_address, staff_terms_from
 from trackguard.web.auth.sessions import find_session, open_session, revoke
 
 AccountKind = Literal["customer", "staff"]
@@ -45,8 +45,9 @@ async def open_password_session(
                     session, runtime.vault, auth.sign_in, email, password, address=address, now=now
                 )
                 account_id = staff.id
+                terms = staff_terms_from(runtime.settings)
                 token, _ = open_session(
-                    session, kind="cookie", staff_user_id=account_id, now=now, terms=auth.terms
+                    session, kind="cookie", staff_user_id=account_id, now=now, terms=terms
                 )
             else:
                 customer = sign_in_customer(

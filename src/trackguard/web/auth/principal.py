@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from trackguard.clock import Clock, as_utc, system_clock
 from trackguard.runtime import Runtime
+from trackguard.settings import Settings
 from trackguard.store.models.accounts import Customer
 from trackguard.store.models.web import StaffUser, WebSession
 from trackguard.vault import Vault
@@ -35,7 +36,14 @@ from trackguard.web.auth.accounts import (
 )
 from trackguard.web.auth.basic_cache import BasicCredentialCache
 from trackguard.web.auth.passwords import Passwords
-from trackguard.web.auth.sessions import DEFAULT_TERMS, SessionTerms, find_session, touch
+from trackguard.web.auth.sessions import (
+    DEFAULT_TERMS,
+    SessionTerms,
+    find_session,
+    staff_terms,
+    touch,
+    within_terms,
+)
 from trackguard.web.auth.throttle import LoginThrottle
 from trackguard.web.deps import CurrentRuntime
 
@@ -57,7 +65,10 @@ class Principal:
 
 @dataclass
 class WebAuth:
-    """The sign-in machinery of one app: hashing, throttle, Basic cache, session terms."""
+    """The sign-in machinery of one app: hashing, throttle, Basic cache, session terms.
+
+    `terms` are customers'; staff's come from the settings (`staff_terms_from`).
+    """
 
     clock: Clock = system_clock
     passwords: Passwords = field(default_factory=Passwords)
@@ -75,6 +86,10 @@ class WebAuth:
     def sign_in(self) -> SignIn:
         assert self.throttle is not None
         return SignIn(self.passwords, self.throttle)
+
+
+def staff_terms_from(settings: Settings) -> SessionTerms:
+    return staff_terms(hours=settings.staff_session_hours, idle_minutes=settings.staff_idle_minutes)
 
 
 def client_address(connection: HTTPConnection) -> str:
@@ -124,26 +139,34 @@ def resolve_principal(
         if header:
             scheme, _, value = header.partition(" ")
             if scheme.lower() == "bearer":
-                return _from_session(session, value.strip(), "token", now, auth)
+                return _from_session(session, value.strip(), "token", now, auth, runtime.settings)
             if scheme.lower() == "basic":
                 return _from_basic(session, runtime.vault, value.strip(), connection, now, auth)
             raise unauthorized("Unsupported authorization scheme.")
         token = connection.cookies.get(COOKIE_NAME)
         if token:
             try:
-                return _from_session(session, token, "cookie", now, auth)
+                return _from_session(session, token, "cookie", now, auth, runtime.settings)
             except HTTPException:
                 return None  # a stale cookie is no credential at all
     return None
 
 
 def _from_session(
-    session: Session, token: str, kind: Literal["cookie", "token"], now: datetime, auth: WebAuth
+    session: Session,
+    token: str,
+    kind: Literal["cookie", "token"],
+    now: datetime,
+    auth: WebAuth,
+    settings: Settings,
 ) -> Principal:
     row = find_session(session, token, now=now, kind=kind)
     if row is None:
         raise unauthorized("The session has ended or the token is not valid.")
-    touch(row, now=now, terms=auth.terms)
+    terms = auth.terms if row.customer_id is not None else staff_terms_from(settings)
+    if not within_terms(row, now=now, terms=terms):
+        raise unauthorized("The session has ended or the token is not valid.")
+    touch(row, now=now, terms=terms)
     if row.customer_id is not None:
         customer = session.get(Customer, row.customer_id)
         if customer is None or customer.status != ACTIVE:

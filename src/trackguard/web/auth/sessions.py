@@ -8,6 +8,11 @@ Two kinds share the `web_sessions` table:
 * `token`: a bearer token (`Authorization: Bearer ...`, Traccar 5.x) with a fixed
   expiry the client chose within `SessionTerms.max_token`.
 
+Staff sessions have shorter terms (`staff_terms`, from the settings): whoever sees other
+people's data should not stay signed in on a forgotten screen. A session is held to its
+owner's current terms on every use (`within_terms`), so shortening them ends older
+sessions too.
+
 Revoking a session (sign-out, a compromised account) stamps `revoked_at` and
 ends its expiry at once, so the retention rule counts from then.
 """
@@ -41,6 +46,18 @@ class SessionTerms:
 
 
 DEFAULT_TERMS = SessionTerms()
+
+
+def staff_terms(*, hours: float, idle_minutes: float) -> SessionTerms:
+    """Staff terms: `hours` at most from sign-in, ending after `idle_minutes` unused; a
+    bearer token lives no longer than a sign-in."""
+    absolute = timedelta(hours=hours)
+    return SessionTerms(
+        idle=timedelta(minutes=idle_minutes),
+        absolute=absolute,
+        default_token=absolute,
+        max_token=absolute,
+    )
 
 
 def new_token() -> str:
@@ -98,6 +115,15 @@ def find_session(
     if kind is not None and row.kind != kind:
         return None
     return row
+
+
+def within_terms(row: WebSession, *, now: datetime, terms: SessionTerms) -> bool:
+    """Whether a live session is still within `terms`, which may be shorter than those it
+    was opened under. Idle time counts from the last recorded use (`TOUCH_EVERY`)."""
+    now, created = as_utc(now), as_utc(row.created_at)
+    if row.kind != "cookie":
+        return now < created + terms.max_token
+    return now < created + terms.absolute and now < as_utc(row.last_seen_at) + terms.idle
 
 
 def touch(row: WebSession, *, now: datetime, terms: SessionTerms = DEFAULT_TERMS) -> bool:

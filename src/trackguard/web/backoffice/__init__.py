@@ -5,14 +5,15 @@
 | `roles` | the role matrix as data: areas, customer fields, purposes (pure) |
 | `masking` | masked forms of personal values (pure) |
 | `access` | who is calling, and whether their role may enter a route's area |
-| `pages`, `texts` | rendering and the back office's own words |
+| `pages`, `texts`, `labels` | rendering, the back office's own words, stored keys in words |
 | `audit` | one audit entry per page that shows personal data |
 | `customer_view` | a customer as one role may see them (matrix + purpose gate) |
 | `staff_accounts` | add, list, disable staff accounts (also `trackguard staff`) |
 | `*_routes` | the pages: sign-in, requests, ID copies, complaints, retention, audit, ... |
 
-`router` holds every back-office page; the visitor statistics under
-`/backoffice/analytics` are `web.analytics`'s own.
+`router` holds every back-office page but the visitor statistics under
+`/backoffice/analytics`: `web.analytics` declares those with the same `page` (access
+rule) and renders them in the same frame (`pages.render_framed`).
 """
 
 from fastapi import APIRouter

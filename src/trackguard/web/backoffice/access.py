@@ -4,9 +4,10 @@
 * a signed-in customer: 404, for them the back office does not exist;
 * a member of staff whose role does not include the area: 403.
 
-Each back-office route is declared with `page(router, path, area)`: that puts the check
-before anything else the route depends on (its CSRF form included) and records the
-area on the route, where the authorisation test reads it.
+Each back-office route (the visitor statistics' too) is declared with
+`page(router, path, area)`: that puts the check before anything else the route depends
+on (its CSRF form included) and records the area on the route, where the authorisation
+test reads it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
@@ -31,6 +32,7 @@ PREFIX = "/backoffice"
 SIGN_IN = f"{PREFIX}/sign-in"
 AREA_KEY = "x-backoffice-area"
 NO_STORE = {"Cache-Control": "no-store"}
+STAFF_ACTOR_PREFIX = "staff:"  # how steps and audit entries name a staff account
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class StaffMember:
     @property
     def actor(self) -> Actor:
         """How a step or audit entry names them: the account id, never an address."""
-        return Actor(f"staff:{self.id}", self.role)
+        return Actor(f"{STAFF_ACTOR_PREFIX}{self.id}", self.role)
 
 
 def _sign_in_first(request: Request) -> HTTPException:
@@ -77,14 +79,19 @@ def require(area: Area) -> Callable[[StaffMember], StaffMember]:
 
 
 def page(
-    router: APIRouter, path: str, area: Area, *, methods: Sequence[str]
+    router: APIRouter,
+    path: str,
+    area: Area,
+    *,
+    methods: Sequence[str],
+    response_class: type[Response] = HTMLResponse,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a back-office route of `area` (HTML, access checked first)."""
+    """Declare a back-office route of `area` (HTML unless told, access checked first)."""
     dependencies = [] if area is Area.PUBLIC else [Depends(require(area))]
     return router.api_route(
         path,
         methods=list(methods),
-        response_class=HTMLResponse,
+        response_class=response_class,
         dependencies=dependencies,
         openapi_extra={AREA_KEY: area.value},
     )

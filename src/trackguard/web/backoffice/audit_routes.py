@@ -57,7 +57,7 @@ def audit_log(
         # Written after reading: this view's own entry is the next one, not on this page.
         audit_view(
             session,
-            runtime,
+            visit,
             staff,
             action="backoffice.audit.read",
             categories=[SUBJECT_CATEGORY] if any(e["subject"] for e in entries) else [],

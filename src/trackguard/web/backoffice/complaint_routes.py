@@ -43,7 +43,7 @@ def complaints(visit: CurrentVisit, staff: CurrentStaff, status: str | None = No
         ]
         audit_view(
             session,
-            runtime,
+            visit,
             staff,
             action="backoffice.complaints.list",
             categories=[FILED_CATEGORY] if rows else [],
@@ -74,7 +74,7 @@ def complaint(visit: CurrentVisit, staff: CurrentStaff, complaint_id: str) -> HT
         linked = subject is not None and not subject.erased
         audit_view(
             session,
-            runtime,
+            visit,
             staff,
             action="backoffice.complaint.read",
             categories=categories,

@@ -64,7 +64,7 @@ def customer(visit: CurrentVisit, staff: CurrentStaff, customer_id: str) -> HTML
         view = customer_view(session, runtime, found, staff.role)
         audit_view(
             session,
-            runtime,
+            visit,
             staff,
             action="backoffice.customer.read",
             categories=view.categories,

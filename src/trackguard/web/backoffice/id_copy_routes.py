@@ -55,7 +55,7 @@ def review_page(visit: CurrentVisit, staff: CurrentStaff, request_id: str) -> HT
         content_type = document.content_type
         audit_view(
             session,
-            runtime,
+            visit,
             staff,
             action="backoffice.id_copy.review_page",
             categories=[REQUEST_CATEGORY],
@@ -82,7 +82,7 @@ def content(visit: CurrentVisit, staff: CurrentStaff, request_id: str) -> Respon
         data = runtime.vault.unseal_bytes(session, document, "content") or b""
         audit_view(
             session,
-            runtime,
+            visit,
             staff,
             action="backoffice.id_copy.read",
             categories=[GOVERNMENT_ID],

@@ -1,4 +1,5 @@
-"""Rendering a back-office page: language, texts, CSRF token, navigation for the role.
+"""Rendering a back-office page: language, texts, CSRF token, navigation for the role, and
+the names of stored keys (`labels`).
 
 Language handling and links are the portal's (`Visit`): `?lang=` when given, else the
 browser's Accept-Language, else Dutch. Every page may carry personal data: no-store.
@@ -13,6 +14,7 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 
 from trackguard.web.backoffice.access import NO_STORE, PREFIX, StaffMember
+from trackguard.web.backoffice.labels import Labels
 from trackguard.web.backoffice.roles import Area, may_enter
 from trackguard.web.backoffice.texts import texts
 from trackguard.web.csrf import FIELD as CSRF_FIELD
@@ -44,8 +46,17 @@ def navigation(visit: Visit, staff: StaffMember | None) -> list[tuple[str, str]]
 
 
 def render(
+    visit: Visit, template: str, *, staff: StaffMember | None, title_key: str, **context: Any
+) -> HTMLResponse:
+    """A page of `templates/backoffice/`."""
+    return render_framed(
+        visit, f"backoffice/{template}", staff=staff, title_key=title_key, **context
+    )
+
+
+def render_framed(
     visit: Visit,
-    template: str,
+    name: str,
     *,
     staff: StaffMember | None,
     title_key: str,
@@ -53,11 +64,13 @@ def render(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
+    """The template `name` (extending `backoffice/layout.html`) in the back office's frame:
+    its navigation, sign-out and language switch; also for pages of other packages."""
     lang = visit.lang
     t = texts(lang)
     other_lang, other_url = visit.other_language()
     page = render_page(
-        f"backoffice/{template}",
+        name,
         lang=lang,
         t=t,
         title=t[title_key],
@@ -65,7 +78,6 @@ def render(
         csrf_field=CSRF_FIELD,
         csrf_token=csrf_token(visit.request),
         staff=staff,
-        role_name=t.get(f"role_{staff.role}", staff.role) if staff else None,
         nav=navigation(visit, staff),
         url=visit.url,
         here=visit.here,
@@ -74,6 +86,7 @@ def render(
         lang_param=visit.explicit_lang,
         show_time=lambda moment: show_time(moment, lang),
         show_value=lambda value: show_value(value, lang),
+        **Labels(visit.runtime.policy, lang).helpers(),
         **context,
     )
     all_headers = {

@@ -51,7 +51,7 @@ def queue(
         shown = [REQUEST_CATEGORY] if found else []
         if any(contacts.values()):
             shown.append(EMAIL_CATEGORY)
-        audit_view(session, runtime, staff, action="backoffice.requests.list", categories=shown)
+        audit_view(session, visit, staff, action="backoffice.requests.list", categories=shown)
     return render(
         visit,
         "requests.html",
@@ -106,7 +106,7 @@ def detail_page(
         linked = subject is not None and not subject.erased  # erased: no link back to them
         audit_view(
             session,
-            runtime,
+            visit,
             staff,
             action="backoffice.request.read",
             categories=categories,

@@ -36,7 +36,7 @@ def _page(
         accounts = list_staff(session)
         audit_view(
             session,
-            runtime,
+            visit,
             staff,
             action="backoffice.staff.list",
             categories=[INDEX_CATEGORY, LAST_LOGIN_CATEGORY] if accounts else [],

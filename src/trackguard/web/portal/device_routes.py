@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -22,7 +23,7 @@ from trackguard.web.portal.pages import (
     safe_next,
     see_other,
 )
-from trackguard.web.portal.texts import text
+from trackguard.web.portal.texts import event_words, text
 from trackguard.web.routes import READ
 
 router = APIRouter()
@@ -70,6 +71,7 @@ def device_page(device_id: str, portal: CurrentVisit, principal: PortalCustomer)
         armed=armed,
         points_json=views.map_points(points),
         live_device=device.number,
+        event_words_json=json.dumps(event_words(portal.lang), ensure_ascii=False),
     )
 
 
@@ -80,12 +82,12 @@ def history(
     principal: PortalCustomer,
     day: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
 ) -> HTMLResponse:
-    today = views.today(portal.runtime.clock())
+    today = views.today(portal.runtime.clock(), portal.zone)
     chosen = views.parse_day(day, today)
     error = None
     if chosen is None or chosen > today:
         error, chosen = text("bad_day", portal.lang), today
-    start, end = views.day_bounds(chosen)
+    start, end = views.day_bounds(chosen, portal.zone)
     with reads(portal.runtime, principal.id) as read:
         device = read.device(device_id)
         positions = read.data.history(device, start, end)
@@ -104,10 +106,10 @@ def history(
         previous_day=chosen - timedelta(days=1),
         next_day=chosen + timedelta(days=1),
         points=points,
-        summary=views.day_summary(fixes, chosen),
+        summary=views.day_summary(fixes, chosen, portal.zone),
         points_json=views.map_points(points),
         live_device=None,
-        clock=views.show_clock,
+        clock=lambda moment: views.show_clock(moment, portal.zone),
         error=error,
         status=400 if error else 200,
     )
@@ -121,13 +123,13 @@ def trips(
     first_day: FromDay = None,
     last_day: ToDay = None,
 ) -> HTMLResponse:
-    today = views.today(portal.runtime.clock())
+    today = views.today(portal.runtime.clock(), portal.zone)
     first, last, error = day_range(first_day, last_day, today, portal.lang)
     with reads(portal.runtime, principal.id) as read:
         device = read.device(device_id)
         found = []
         if error is None:
-            positions = read.data.history(device, *views.range_bounds(first, last))
+            positions = read.data.history(device, *views.range_bounds(first, last, portal.zone))
             found = views.trips_of(views.fixes_of(positions))
             read.audit("portal.trips.read")
     return render(

@@ -11,7 +11,7 @@ from trackguard.web.portal import views
 from trackguard.web.portal.data import reads
 from trackguard.web.portal.device_routes import FromDay, ToDay, day_range
 from trackguard.web.portal.pages import PREFIX, CurrentVisit, PortalCustomer, render
-from trackguard.web.portal.texts import text
+from trackguard.web.portal.texts import event_words, text
 from trackguard.web.routes import READ
 
 router = APIRouter()
@@ -25,9 +25,9 @@ def events(
     first_day: FromDay = None,
     last_day: ToDay = None,
 ) -> HTMLResponse:
-    today = views.today(portal.runtime.clock())
+    today = views.today(portal.runtime.clock(), portal.zone)
     first, last, error = day_range(first_day, last_day, today, portal.lang)
-    since, until = views.range_bounds(first, last)
+    since, until = views.range_bounds(first, last, portal.zone)
     with reads(portal.runtime, principal.id) as read:
         devices = {d.id: d.name for d in read.devices()}
         fences = {f.id: f.name for f in read.geofences()}
@@ -62,5 +62,6 @@ def events(
         last=last,
         today=today,
         events=rows,
+        event_words=event_words(portal.lang),
         error=error,
     )

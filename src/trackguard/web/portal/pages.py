@@ -8,6 +8,7 @@ browser's Accept-Language, else Dutch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -47,6 +48,11 @@ class Visit:
         if self.explicit_lang:
             query["lang"] = self.lang
         return f"{path}?{urlencode(query)}" if query else path
+
+    @property
+    def zone(self) -> tzinfo:
+        """The portal's time zone (a setting): what its times and calendar days are in."""
+        return self.runtime.settings.portal_timezone
 
     @property
     def here(self) -> str:
@@ -124,7 +130,7 @@ def render(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    request, lang = portal.request, portal.lang
+    request, lang, zone = portal.request, portal.lang, portal.zone
     config = MapConfig.from_settings(portal.runtime.settings)
     other_lang, other_url = portal.other_language()
     page = render_page(
@@ -144,7 +150,10 @@ def render(
         lang_param=portal.explicit_lang,
         maps=maps,
         map_config=config,
-        show_time=lambda moment, seconds=False: views.show_time(moment, lang, seconds=seconds),
+        timezone=str(zone),  # for the map script, which shows live times as the server does
+        show_time=lambda moment, seconds=False: views.show_time(
+            moment, lang, seconds=seconds, zone=zone
+        ),
         show_number=lambda value, places=1: views.show_number(value, places, lang),
         show_place=views.show_place,
         show_duration=lambda span: views.show_duration(span, lang),

@@ -64,6 +64,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Live updates stopped; refresh the page.",
     ),
     "refresh": ("Pagina vernieuwen", "Refresh the page"),
+    "live_alarms": ("Nieuwe meldingen", "New alerts"),
+    "live_alarms_none": (
+        "Meldingen van uw trackers verschijnen hier zodra zij binnenkomen.",
+        "Alerts from your trackers appear here as soon as they arrive.",
+    ),
+    "live_alarms_off": (
+        "Zonder JavaScript verschijnen nieuwe meldingen hier niet; u vindt ze bij",
+        "Without JavaScript new alerts do not appear here; you find them under",
+    ),
+    "all_events": ("Alle meldingen en alarmen", "All alerts and alarms"),
     "history": ("Geschiedenis per dag", "History by day"),
     "trips": ("Ritten", "Trips"),
     "time": ("Tijd", "Time"),
@@ -178,3 +188,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
 _WORDS = Texts(SIGN_IN_WORDS, _TEXTS)
 texts = _WORDS.all  # every portal word in one language
 text = _WORDS.one
+_EVENT = "event_"
+
+
+def event_words(lang: str) -> dict[str, str]:
+    """Each event type (Traccar's `type`) as the alerts page and the live map name it."""
+    words = texts(lang)
+    return {key.removeprefix(_EVENT): words[key] for key in words if key.startswith(_EVENT)}

@@ -1,7 +1,9 @@
 """What the portal's pages show, from plain values (pure: no database, no HTTP).
 
-Times are shown in the portal's zone (the Netherlands, where the service is
-offered); days for history and trips are that zone's calendar days.
+Times are shown in the portal's zone (`Settings.portal_timezone`: by default the
+Netherlands, where the service is offered); days for history and trips are that
+zone's calendar days. Each function takes the zone; its default is the setting's
+default, for callers without settings at hand.
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from trackguard.clock import as_utc
+from trackguard.settings import Settings
 from trackguard.tracking.geo import haversine_m
 from trackguard.tracking.geofence import Area, CircleArea
 from trackguard.tracking.stored_fixes import fixes_of as fixes_of  # device_routes' name
@@ -26,30 +28,32 @@ from trackguard.tracking.trips import (
     usable_fixes,
 )
 
-PORTAL_ZONE = ZoneInfo("Europe/Amsterdam")
+DEFAULT_ZONE: tzinfo = Settings.model_fields["portal_timezone"].default
 MAX_TRIP_DAYS = 31
 
 
 # -- formatting -------------------------------------------------------------------------------
 
 
-def local(moment: datetime) -> datetime:
-    return as_utc(moment).astimezone(PORTAL_ZONE)
+def local(moment: datetime, zone: tzinfo = DEFAULT_ZONE) -> datetime:
+    return as_utc(moment).astimezone(zone)
 
 
-def today(now: datetime) -> date:
-    return local(now).date()
+def today(now: datetime, zone: tzinfo = DEFAULT_ZONE) -> date:
+    return local(now, zone).date()
 
 
-def show_time(moment: datetime | None, lang: str, *, seconds: bool = False) -> str:
+def show_time(
+    moment: datetime | None, lang: str, *, seconds: bool = False, zone: tzinfo = DEFAULT_ZONE
+) -> str:
     if moment is None:
         return ""
     pattern = "%d-%m-%Y %H:%M" if lang == "nl" else "%Y-%m-%d %H:%M"
-    return local(moment).strftime(pattern + (":%S" if seconds else ""))
+    return local(moment, zone).strftime(pattern + (":%S" if seconds else ""))
 
 
-def show_clock(moment: datetime) -> str:
-    return local(moment).strftime("%H:%M:%S")
+def show_clock(moment: datetime, zone: tzinfo = DEFAULT_ZONE) -> str:
+    return local(moment, zone).strftime("%H:%M:%S")
 
 
 def show_number(value: float, places: int, lang: str) -> str:
@@ -122,17 +126,17 @@ def map_points(points: Sequence[TrackPoint]) -> str:
     )
 
 
-def day_bounds(day: date) -> tuple[datetime, datetime]:
+def day_bounds(day: date, zone: tzinfo = DEFAULT_ZONE) -> tuple[datetime, datetime]:
     """[local midnight, next local midnight) as UTC."""
-    return next(day_periods(day, day, PORTAL_ZONE))
+    return next(day_periods(day, day, zone))
 
 
-def range_bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    return day_bounds(first)[0], day_bounds(last)[1]
+def range_bounds(first: date, last: date, zone: tzinfo = DEFAULT_ZONE) -> tuple[datetime, datetime]:
+    return day_bounds(first, zone)[0], day_bounds(last, zone)[1]
 
 
-def day_summary(fixes: Sequence[Fix], day: date) -> Summary:
-    start, end = day_bounds(day)
+def day_summary(fixes: Sequence[Fix], day: date, zone: tzinfo = DEFAULT_ZONE) -> Summary:
+    start, end = day_bounds(day, zone)
     return summarize(fixes, start, end)
 
 

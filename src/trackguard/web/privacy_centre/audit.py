@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from trackguard.clock import Clock
 from trackguard.privacy.audit import AuditLog
 from trackguard.privacy.requests.records import RIGHTS_PURPOSE
+from trackguard.web.viewing import response_shows_content
 
 ACTOR, ROLE = "subject", "customer"
 
@@ -26,9 +27,9 @@ def audit_view(
     action: str,
     categories: Iterable[str],
 ) -> None:
-    """Append the view's entry (nothing when no personal data was shown)."""
+    """Append the view's entry (nothing when no personal data was shown, or for HEAD)."""
     shown = sorted(set(categories))
-    if not shown:
+    if not shown or not response_shows_content():
         return
     AuditLog(clock).append(
         session,

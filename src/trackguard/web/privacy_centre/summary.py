@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trackguard.clock import as_utc
@@ -21,8 +21,8 @@ from trackguard.errors import PolicyError, TrackguardError
 from trackguard.policy import Policy
 from trackguard.policy.model import Purpose
 from trackguard.policy.taxonomy import covers, is_personal
-from trackguard.privacy.export.tables import subject_tables
 from trackguard.store.models import Customer
+from trackguard.store.subject_tables import subject_tables
 from trackguard.vault import Vault
 
 # The customer's own columns not worth showing as "data": the blind index is a keyed
@@ -83,13 +83,15 @@ class ProfileValue:
 
 
 def record_counts(session: Session, policy: Policy, customer_id: str) -> dict[str, int]:
-    """Rows about the customer in every record the policy declares (non-zero ones only)."""
+    """Records about the customer in every record the policy declares (non-zero ones only)."""
     counts: dict[str, int] = {}
     for table in subject_tables():
         if not policy.has_record(table.name):
             continue
         rows = session.scalar(
-            select(func.count()).select_from(table.table).where(table.belongs_to(customer_id))
+            select(table.record_count())
+            .select_from(table.table)
+            .where(table.belongs_to(customer_id))
         )
         if rows:
             counts[table.name] = int(rows)

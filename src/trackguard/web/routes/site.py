@@ -1,9 +1,10 @@
-"""`GET /`: a small landing page linking the statement in both languages."""
+"""`GET /`: a small landing page linking the statement in both languages; and `/favicon.ico`,
+where browsers look for an icon on pages that name none (the JSON API, the statement)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from trackguard import __version__
 from trackguard.web.deps import CurrentRuntime
@@ -12,6 +13,7 @@ from trackguard.web.routes import READ
 from trackguard.web.templates import render_page
 
 router = APIRouter()
+FAVICON = "/static/favicon.svg"  # our pages link it from base.html
 
 
 @router.api_route("/", methods=READ, response_class=HTMLResponse)
@@ -27,3 +29,8 @@ def landing(runtime: CurrentRuntime) -> HTMLResponse:
         policy_version=policy.version,
     )
     return HTMLResponse(page)
+
+
+@router.api_route("/favicon.ico", methods=READ, include_in_schema=False)
+def favicon() -> RedirectResponse:
+    return RedirectResponse(FAVICON, status_code=301)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from trackguard.clock import Clock, as_utc
@@ -20,41 +20,34 @@ from trackguard.errors import NotFound, TrackguardError
 from trackguard.policy import Policy
 from trackguard.store.models.accounts import Customer
 from trackguard.store.models.antitheft import DeviceGeofence, Event, Geofence
-from trackguard.store.models.tracking import Device, Position
+from trackguard.store.models.tracking import Device
+from trackguard.store.models.web import TraccarId
 from trackguard.tracking.devices import pseudonym
 from trackguard.tracking.events import list_events, read_geofence
-from trackguard.tracking.positions import (
-    POSITION_COLUMN,
-    POSITION_KEY_CLASS,
-    POSITION_TABLE,
-    StoredPosition,
-    decode_position_payload,
-    position_row_binding,
-    read_positions,
-    subject_of_key_ref,
-)
+from trackguard.tracking.position_blocks import FixColumns
+from trackguard.tracking.positions import StoredPosition, read_fix_columns, read_positions
+from trackguard.tracking.positions import latest_positions as newest_positions
 from trackguard.vault import Vault
 from trackguard.web.traccar.audit import audit_read
 from trackguard.web.traccar.ids import numbers_for, refs_for, split_position_id
 
-DEVICE_CATEGORIES = (
-    "user.device",
-    "user.device.device_id",
-    "user.content.private",
-    "user.location.precise",
-)
+# What a device row holds besides its IMEI: the record itself, its name, when it was last seen.
+DEVICE_CATEGORIES = ("user.device", "user.content.private", "user.location.precise")
+IMEI_CATEGORY = "user.device.device_id"
 LOCATION = "user.location.precise"
 GEOFENCE_CATEGORIES = ("user.location.precise", "user.content.private")
 PROFILE_CATEGORIES = ("user.name", "user.contact.email")
 ONE_SECOND = timedelta(seconds=1)
+_CHUNK = 500  # ids per IN (...) list
 
 
 @dataclass(frozen=True, slots=True)
 class OwnDevice:
+    """A device as the API names it; its IMEI only on request (`CustomerData.unique_ids`)."""
+
     id: str
     number: int
     name: str
-    unique_id: str
     model: str | None
     protocol: str | None
     last_seen: datetime | None
@@ -84,7 +77,10 @@ class CustomerData:
     def __init__(self, session: Session, vault: Vault, customer_id: str) -> None:
         self.session, self.vault, self.customer_id = session, vault, customer_id
         self.read: set[str] = set()
-        self._devices: list[OwnDevice] | None = None
+        self._devices: list[OwnDevice] | None = None  # all of them, once asked for
+        self._known: dict[str, OwnDevice] = {}  # every device loaded so far, by id
+        self._unique_ids: dict[str, str] = {}
+        self._latest: dict[str, StoredPosition | None] = {}  # None: never reported
 
     # -- who ------------------------------------------------------------------------------
 
@@ -101,122 +97,128 @@ class CustomerData:
         return number, f"{first} {last}".strip(), email
 
     # -- devices --------------------------------------------------------------------------
+    # Most answers need a device's number, name or protocol only: its row's plain columns.
+    # The IMEI is encrypted, so it is opened only for answers that show it.
 
     def devices(self) -> list[OwnDevice]:
         """The customer's devices, oldest first."""
         if self._devices is None:
-            rows = self.session.scalars(
-                select(Device)
-                .where(Device.customer_id == self.customer_id)
-                .order_by(Device.created_at, Device.id)
-            ).all()
-            numbers = numbers_for(self.session, "device", [d.id for d in rows])
-            self._devices = [
-                OwnDevice(
-                    id=d.id,
-                    number=numbers[d.id],
-                    name=d.name or pseudonym(d.imei_index),
-                    unique_id=self._unseal(d, "imei") or pseudonym(d.imei_index),
-                    model=d.model,
-                    protocol=d.protocol,
-                    last_seen=as_utc(d.last_seen_at) if d.last_seen_at else None,
-                )
-                for d in rows
-            ]
-            self.read.update(DEVICE_CATEGORIES)
+            self._devices = self._load()
         return self._devices
 
     def devices_numbered(self, numbers: Iterable[int]) -> list[OwnDevice]:
         """Exactly these devices; NotFound when any is not the customer's."""
-        by_number = {d.number: d for d in self.devices()}
         wanted = list(dict.fromkeys(numbers))
-        if any(n not in by_number for n in wanted):
+        by_number = self._numbered(wanted)
+        if len(by_number) < len(wanted):
             raise NotFound("no such device")
         return [by_number[n] for n in wanted]
 
     def devices_with_unique_ids(self, unique_ids: Iterable[str]) -> list[OwnDevice]:
+        """The customer's devices with these IMEIs (others' and unknown ones left out)."""
         wanted = {self.vault.blind_index("imei", u) for u in unique_ids}
-        indexed = set(
-            self.session.scalars(
-                select(Device.id).where(
-                    Device.customer_id == self.customer_id, Device.imei_index.in_(wanted)
-                )
-            )
-        )
-        return [d for d in self.devices() if d.id in indexed]
+        return self._load(Device.imei_index.in_(wanted))
 
     def device_by_id(self, device_id: str) -> OwnDevice | None:
-        return next((d for d in self.devices() if d.id == device_id), None)
+        if device_id not in self._known and self._devices is None:
+            self._load(Device.id == device_id)
+        return self._known.get(device_id)
+
+    def unique_ids(self, devices: Iterable[OwnDevice]) -> dict[str, str]:
+        """Device id -> IMEI (a pseudonym where the key was destroyed), opened once per request."""
+        ids = [d.id for d in devices]
+        missing = [i for i in dict.fromkeys(ids) if i not in self._unique_ids]
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            for row in self.session.scalars(select(Device).where(Device.id.in_(chunk))):
+                imei = self._unseal(row, "imei") or pseudonym(row.imei_index)
+                self._unique_ids[row.id] = imei
+        self.read.add(IMEI_CATEGORY)
+        return {i: self._unique_ids[i] for i in ids}
+
+    def _numbered(self, numbers: Sequence[int]) -> dict[int, OwnDevice]:
+        """The customer's devices among these numbers, by number (others left out)."""
+        if self._devices is not None:
+            wanted = set(numbers)
+            return {d.number: d for d in self._devices if d.number in wanted}
+        refs = refs_for(self.session, "device", numbers)
+        found = self._load(Device.id.in_(list(refs.values()))) if refs else []
+        return {d.number: d for d in found}
+
+    def _load(self, *where: ColumnElement[bool]) -> list[OwnDevice]:
+        """The customer's devices matching `where`, oldest first (numbered where new)."""
+        query = (
+            select(
+                Device.id,
+                Device.name,
+                Device.imei_index,
+                Device.model,
+                Device.protocol,
+                Device.last_seen_at,
+                TraccarId.id,
+            )
+            .outerjoin(TraccarId, TraccarId.device_id == Device.id)
+            .where(Device.customer_id == self.customer_id, *where)
+            .order_by(Device.created_at, Device.id)
+        )
+        rows = self.session.execute(query).all()  # unpacked below: cheaper than row.name
+        unnumbered = [row[0] for row in rows if row[-1] is None]
+        numbers = numbers_for(self.session, "device", unnumbered) if unnumbered else {}
+        found = [
+            OwnDevice(
+                id=device_id,
+                number=number if number is not None else numbers[device_id],
+                name=name or pseudonym(imei_index),
+                model=model,
+                protocol=protocol,
+                last_seen=as_utc(last_seen) if last_seen else None,
+            )
+            for device_id, name, imei_index, model, protocol, last_seen, number in rows
+        ]
+        self._known.update((d.id, d) for d in found)
+        self.read.update(DEVICE_CATEGORIES)
+        return found
 
     # -- positions ------------------------------------------------------------------------
 
     def latest_positions(self, devices: Sequence[OwnDevice]) -> dict[str, StoredPosition]:
         """Each device's newest position (devices that never reported are left out)."""
-        ids = [d.id for d in devices]
-        if not ids:
+        if not devices:
             return {}
-        newest = (
-            select(Position.device_id, func.max(Position.fix_time).label("newest"))
-            .where(Position.device_id.in_(ids))
-            .group_by(Position.device_id)
-            .subquery()
-        )
-        rows = self.session.scalars(
-            select(Position).join(
-                newest,
-                and_(
-                    Position.device_id == newest.c.device_id, Position.fix_time == newest.c.newest
-                ),
-            )
-        ).all()
+        missing = [d.id for d in devices if d.id not in self._latest]
+        if missing:
+            found = newest_positions(self.session, self.vault, missing)
+            self._latest.update((i, found.get(i)) for i in missing)
         self.read.add(LOCATION)
-        return {row.device_id: self._open(row) for row in rows}
+        return {d.id: p for d in devices if (p := self._latest[d.id]) is not None}
 
     def history(self, device: OwnDevice, start: datetime, end: datetime) -> list[StoredPosition]:
         self.read.add(LOCATION)
         return read_positions(self.session, self.vault, device.id, start=start, end=end)
 
+    def history_columns(self, device: OwnDevice, start: datetime, end: datetime) -> FixColumns:
+        """`history` as decoded columns: for answers that list thousands of fixes."""
+        self.read.add(LOCATION)
+        return read_fix_columns(self.session, self.vault, device.id, start=start, end=end)
+
     def positions_numbered(self, numbers: Iterable[int]) -> list[tuple[OwnDevice, StoredPosition]]:
         """The positions with these numbers; NotFound when any is not the customer's."""
-        by_number = {d.number: d for d in self.devices()}
+        wanted = [split_position_id(n) for n in dict.fromkeys(numbers)]
+        devices = self._numbered(list(dict.fromkeys(number for number, _ in wanted)))
         found = []
-        for number in dict.fromkeys(numbers):
-            device_number, second = split_position_id(number)
-            device = by_number.get(device_number)
+        for device_number, second in wanted:
+            device = devices.get(device_number)
             if device is None:
                 raise NotFound("no such position")
-            row = self.session.scalar(
-                select(Position)
-                .where(
-                    Position.device_id == device.id,
-                    Position.fix_time >= second,
-                    Position.fix_time < second + ONE_SECOND,
-                )
-                .order_by(Position.fix_time)
-                .limit(1)
+            # A position number names its second: the first fix within it.
+            hit = read_positions(
+                self.session, self.vault, device.id, start=second, end=second + ONE_SECOND, limit=1
             )
-            if row is None:
+            if not hit:
                 raise NotFound("no such position")
-            found.append((device, self._open(row)))
+            found.append((device, hit[0]))
         self.read.add(LOCATION)
         return found
-
-    def _open(self, row: Position) -> StoredPosition:
-        plain = self.vault.decrypt(
-            self.session,
-            row.payload,
-            subject=subject_of_key_ref(row.key_ref),
-            key_class=POSITION_KEY_CLASS,
-            table=POSITION_TABLE,
-            column=POSITION_COLUMN,
-            row=position_row_binding(row.device_id, row.fix_time),
-        )
-        return StoredPosition(
-            row.device_id,
-            as_utc(row.fix_time),
-            as_utc(row.received_at),
-            decode_position_payload(plain),
-        )
 
     # -- geofences and events -------------------------------------------------------------
 

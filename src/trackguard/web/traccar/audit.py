@@ -17,6 +17,7 @@ from trackguard.errors import PolicyError
 from trackguard.policy import Policy
 from trackguard.policy.taxonomy import covered_by
 from trackguard.privacy.audit import AuditLog
+from trackguard.web.viewing import response_shows_content
 
 API_PURPOSE = "service_delivery"
 ACTOR, ROLE = "subject", "customer"  # customers reading their own data
@@ -31,9 +32,10 @@ def audit_read(
     action: str,
     categories: Iterable[str],
 ) -> None:
-    """Append the request's audit entry (nothing when no personal data was read)."""
+    """Append the request's audit entry (nothing when no personal data was read, or for
+    a HEAD request: the portal's pages answer it but show nothing)."""
     read = sorted(set(categories))
-    if not read:
+    if not read or not response_shows_content():
         return
     allowed = policy.purpose(API_PURPOSE).categories
     outside = [c for c in read if not covered_by(c, allowed)]

@@ -30,6 +30,7 @@ from trackguard.store.models.web import TraccarId
 
 IdKind = Literal["device", "geofence", "event", "customer"]
 SECONDS_BITS = 32
+SECONDS_MASK = (1 << SECONDS_BITS) - 1
 _CHUNK = 500
 
 
@@ -87,10 +88,10 @@ def _known(
 
 def position_id(device_number: int, fix_time: datetime) -> int:
     seconds = int(as_utc(fix_time).timestamp())
-    return (device_number << SECONDS_BITS) | (seconds & ((1 << SECONDS_BITS) - 1))
+    return (device_number << SECONDS_BITS) | (seconds & SECONDS_MASK)
 
 
 def split_position_id(number: int) -> tuple[int, datetime]:
     """(device number, start of the fix second) of a position number."""
-    seconds = number & ((1 << SECONDS_BITS) - 1)
+    seconds = number & SECONDS_MASK
     return number >> SECONDS_BITS, datetime.fromtimestamp(seconds, UTC)

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from trackguard.runtime import Runtime
@@ -35,8 +34,9 @@ from trackguard.web.traccar.params import (
     To,
     period,
 )
-from trackguard.web.traccar.resources import PRIVATE, positions_json
-from trackguard.web.traccar.serialize import event_json
+from trackguard.web.traccar.resources import PRIVATE
+from trackguard.web.traccar.responses import TraccarJSON
+from trackguard.web.traccar.serialize import column_positions_json, event_json
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 EventTypes = Annotated[
@@ -53,13 +53,13 @@ def _report(
     action: str,
     device_ids: Sequence[int],
     build: Callable[[CustomerData, list[OwnDevice]], list[Any]],
-) -> JSONResponse:
+) -> TraccarJSON:
     with runtime.db.session() as session:
         data = CustomerData(session, runtime.vault, customer_id)
         devices = data.devices_numbered(device_ids) if device_ids else data.devices()
         body = build(data, devices)
         data.audit(runtime.policy, runtime.clock, action)
-    return JSONResponse(body, headers=PRIVATE)
+    return TraccarJSON(body, headers=PRIVATE)
 
 
 def _detected(
@@ -87,7 +87,7 @@ def events(
     device_ids: DeviceIds = [],  # noqa: B006
     group_ids: GroupIds = [],  # noqa: B006
     types: EventTypes = [],  # noqa: B006
-) -> JSONResponse:
+) -> TraccarJSON:
     """Events of the devices in [from, to), oldest first."""
     begin, finish = period(start, end, MAX_EVENT_PERIOD)
     wanted = [t for t in types if t != "allEvents"]
@@ -117,13 +117,16 @@ def route(
     end: To,
     device_ids: DeviceIds = [],  # noqa: B006
     group_ids: GroupIds = [],  # noqa: B006
-) -> JSONResponse:
+) -> TraccarJSON:
     """Every position of the devices in [from, to), per device oldest first."""
     begin, finish = period(start, end, MAX_POSITION_PERIOD)
 
     def build(data: CustomerData, devices: list[OwnDevice]) -> list[Any]:
-        pairs = [(d, p) for d in devices for p in data.history(d, begin, finish)]
-        return positions_json(pairs)
+        items: list[Any] = []
+        for d in devices:
+            found = data.history_columns(d, begin, finish)
+            items.extend(column_positions_json(d.number, d.protocol, found))
+        return items
 
     return _report(runtime, principal.id, "traccar.reports.route", device_ids, build)
 
@@ -136,7 +139,7 @@ def trips(
     end: To,
     device_ids: DeviceIds = [],  # noqa: B006
     group_ids: GroupIds = [],  # noqa: B006
-) -> JSONResponse:
+) -> TraccarJSON:
     """Trips of the devices in [from, to)."""
     begin, finish = period(start, end, MAX_POSITION_PERIOD)
 
@@ -162,7 +165,7 @@ def stops(
     end: To,
     device_ids: DeviceIds = [],  # noqa: B006
     group_ids: GroupIds = [],  # noqa: B006
-) -> JSONResponse:
+) -> TraccarJSON:
     """Stops of the devices in [from, to)."""
     begin, finish = period(start, end, MAX_POSITION_PERIOD)
 
@@ -187,7 +190,7 @@ def summary(
     device_ids: DeviceIds = [],  # noqa: B006
     group_ids: GroupIds = [],  # noqa: B006
     daily: Daily = False,
-) -> JSONResponse:
+) -> TraccarJSON:
     """Distance, speeds (and engine hours where known) per device over [from, to)."""
     begin, finish = period(start, end, MAX_POSITION_PERIOD)
 

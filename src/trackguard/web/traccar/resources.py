@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
 from pydantic import Field
 from starlette.exceptions import HTTPException
 
@@ -31,7 +30,9 @@ from trackguard.web.traccar.params import (
     IdValue,
     period,
 )
+from trackguard.web.traccar.responses import TraccarJSON
 from trackguard.web.traccar.serialize import (
+    column_positions_json,
     device_json,
     geofence_json,
     position_json,
@@ -53,18 +54,19 @@ PathId = Annotated[int, Path(ge=0, le=MAX_ID)]
 
 
 @router.get("/server", response_model=schemas.Server)
-def server() -> JSONResponse:
+def server() -> TraccarJSON:
     """What this server offers (public, as in Traccar)."""
-    return JSONResponse(server_json())
+    return TraccarJSON(server_json())
 
 
 def devices_json(data: CustomerData, devices: Sequence[OwnDevice], now: datetime) -> list[Any]:
     latest = data.latest_positions(devices)
+    unique_ids = data.unique_ids(devices)
     return [
         device_json(
             number=d.number,
             name=d.name,
-            unique_id=d.unique_id,
+            unique_id=unique_ids[d.id],
             model=d.model,
             last_seen=d.last_seen,
             latest_position=position_id(d.number, latest[d.id].time) if d.id in latest else None,
@@ -87,12 +89,12 @@ def positions_json(pairs: Sequence[tuple[OwnDevice, StoredPosition]]) -> list[An
     ]
 
 
-def _read(runtime: Runtime, customer_id: str, action: str, build: Any) -> JSONResponse:
+def _read(runtime: Runtime, customer_id: str, action: str, build: Any) -> TraccarJSON:
     with runtime.db.session() as session:
         data = CustomerData(session, runtime.vault, customer_id)
         body = build(data)
         data.audit(runtime.policy, runtime.clock, action)
-    return JSONResponse(body, headers=PRIVATE)
+    return TraccarJSON(body, headers=PRIVATE)
 
 
 @router.get("/devices", response_model=list[schemas.Device])
@@ -101,23 +103,26 @@ def devices(
     principal: CurrentCustomer,
     ids: Ids = [],  # noqa: B006 - FastAPI copies defaults
     unique_ids: UniqueIds = [],  # noqa: B006
-) -> JSONResponse:
+) -> TraccarJSON:
     """The customer's devices; `id` or `uniqueId` pick some (an `id` not theirs: 404)."""
 
     def build(data: CustomerData) -> list[Any]:
-        chosen = data.devices()
         if ids:
             chosen = data.devices_numbered(ids)
-        if unique_ids:
-            picked = {d.id for d in data.devices_with_unique_ids(unique_ids)}
-            chosen = [d for d in chosen if d.id in picked]
+            if unique_ids:
+                picked = {d.id for d in data.devices_with_unique_ids(unique_ids)}
+                chosen = [d for d in chosen if d.id in picked]
+        elif unique_ids:
+            chosen = data.devices_with_unique_ids(unique_ids)
+        else:
+            chosen = data.devices()
         return devices_json(data, chosen, runtime.clock())
 
     return _read(runtime, principal.id, "traccar.devices.read", build)
 
 
 @router.get("/devices/{device_id}", response_model=schemas.Device)
-def device(runtime: CurrentRuntime, principal: CurrentCustomer, device_id: PathId) -> JSONResponse:
+def device(runtime: CurrentRuntime, principal: CurrentCustomer, device_id: PathId) -> TraccarJSON:
     """One of the customer's devices (404 for any other id)."""
 
     def build(data: CustomerData) -> Any:
@@ -134,7 +139,7 @@ def positions(
     device_id: DeviceId = None,
     start: OptionalFrom = None,
     end: OptionalTo = None,
-) -> JSONResponse:
+) -> TraccarJSON:
     """Latest position of each device; `deviceId` + `from` + `to`: that device's history;
     `id`: those positions."""
     if (start is None) != (end is None):
@@ -149,7 +154,8 @@ def positions(
         if start is not None and end is not None:
             begin, finish = period(start, end, MAX_POSITION_PERIOD)
             only = chosen[0]
-            return positions_json([(only, p) for p in data.history(only, begin, finish)])
+            found = data.history_columns(only, begin, finish)
+            return column_positions_json(only.number, only.protocol, found)
         latest = data.latest_positions(chosen)
         return positions_json([(d, latest[d.id]) for d in chosen if d.id in latest])
 
@@ -159,7 +165,7 @@ def positions(
 @router.get("/geofences", response_model=list[schemas.Geofence])
 def geofences(
     runtime: CurrentRuntime, principal: CurrentCustomer, device_id: DeviceId = None
-) -> JSONResponse:
+) -> TraccarJSON:
     """The customer's geofences; `deviceId`: those that device watches."""
 
     def build(data: CustomerData) -> list[Any]:
@@ -172,7 +178,7 @@ def geofences(
 @router.get("/geofences/{geofence_id}", response_model=schemas.Geofence)
 def geofence(
     runtime: CurrentRuntime, principal: CurrentCustomer, geofence_id: PathId
-) -> JSONResponse:
+) -> TraccarJSON:
     def build(data: CustomerData) -> Any:
         g = data.geofence_numbered(geofence_id)
         return geofence_json(g.number, g.name, g.area)

@@ -34,6 +34,7 @@ from trackguard.web.auth.principal import Principal, WebAuth, resolve_principal,
 from trackguard.web.traccar.access import CustomerData, OwnDevice
 from trackguard.web.traccar.ids import position_id
 from trackguard.web.traccar.resources import devices_json, positions_json
+from trackguard.web.traccar.responses import json_bytes
 from trackguard.web.traccar.serialize import (
     device_json,
     event_json,
@@ -63,6 +64,7 @@ class LiveView:
     runtime: Runtime
     customer_id: str
     devices: dict[str, OwnDevice] = field(default_factory=dict)
+    unique_ids: dict[str, str] = field(default_factory=dict)
     device_items: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def snapshot(self) -> tuple[list[Any], list[Any]]:
@@ -73,6 +75,7 @@ class LiveView:
             latest = data.latest_positions(own)
             devices = devices_json(data, own, self.runtime.clock())
             positions = positions_json([(d, latest[d.id]) for d in own if d.id in latest])
+            self.unique_ids = data.unique_ids(own)
             data.audit(self.runtime.policy, self.runtime.clock, "traccar.socket.open")
         self.devices = {d.id: d for d in own}
         self.device_items = {d.id: item for d, item in zip(own, devices, strict=True)}
@@ -117,7 +120,7 @@ class LiveView:
         item = device_json(
             number=device.number,
             name=device.name,
-            unique_id=device.unique_id,
+            unique_id=self.unique_ids[device.id],
             model=device.model,
             last_seen=now,
             latest_position=position_id(device.number, fix_time),
@@ -127,8 +130,11 @@ class LiveView:
         return item
 
     def _reload_devices(self) -> None:
+        """The customer's devices now (one was added), with the IMEIs of the new ones."""
         with self.runtime.db.session() as session:
-            own = CustomerData(session, self.runtime.vault, self.customer_id).devices()
+            data = CustomerData(session, self.runtime.vault, self.customer_id)
+            own = data.devices()
+            self.unique_ids |= data.unique_ids(d for d in own if d.id not in self.unique_ids)
         self.devices = {d.id: d for d in own}
 
     def _events(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -167,8 +173,8 @@ async def live_socket(websocket: WebSocket) -> None:
     with hub.subscribe(principal.id) as subscription:  # before the snapshot: nothing slips by
         devices, positions = await run_in_threadpool(view.snapshot)
         try:
-            await websocket.send_json({"devices": devices})
-            await websocket.send_json({"positions": positions})
+            await websocket.send_text(json_bytes({"devices": devices}).decode())
+            await websocket.send_text(json_bytes({"positions": positions}).decode())
             await _relay(websocket, subscription, view, principal, auth)
         except (WebSocketDisconnect, RuntimeError):
             return  # the client went away
@@ -210,7 +216,7 @@ async def _relay(
                     break
                 batch.append(more)
             for payload in await run_in_threadpool(view.convert, batch):
-                await websocket.send_json(payload)
+                await websocket.send_text(json_bytes(payload).decode())
     finally:
         listener.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):

@@ -1,0 +1,29 @@
+"""The Traccar API's JSON bodies, encoded with orjson.
+
+A day of history is 3.5 MiB of JSON: orjson writes it about ten times faster than
+the standard library. The routes build plain dicts and return this response
+directly, so FastAPI does not validate them against the documented models again
+(the tests do that).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+from fastapi.responses import JSONResponse
+
+
+def json_bytes(content: Any) -> bytes:
+    """UTF-8 JSON of `content`, as compact as Starlette's `JSONResponse` writes it."""
+    try:
+        return orjson.dumps(content)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits in protocol attributes
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode()
+
+
+class TraccarJSON(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return json_bytes(content)
