@@ -40,7 +40,7 @@ from trackguard.demo.position_payload import (
 )
 from trackguard.demo.privacy_records import add_privacy_records
 from trackguard.demo.rules import rules_from_policy
-from trackguard.demo.staff import add_demo_staff
+from trackguard.demo.staff import add_demo_staff, published_password_hash
 from trackguard.demo.tracks import TrackPoint
 from trackguard.demo.web_records import add_web_records
 from trackguard.privacy.audit import AuditLog
@@ -86,7 +86,6 @@ AUDIT_PURPOSE = "demo_data"
 AUDIT_ACTION = "demo.seed.create"
 # The demo login gets the real cost; the others' random passwords are never shown and
 # are 128-bit strong, so a cheap hash loses nothing and keeps the seed under a second.
-_REAL_HASHER = PasswordHasher()
 _CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 Progress = Callable[[int, int], None]
@@ -208,14 +207,15 @@ class _Writer:
 
     def _customer(self, plan: CustomerPlan, business_id: str | None) -> str:
         password = plan.password or secrets.token_urlsafe(16)
-        hasher = _REAL_HASHER if plan.password else _CHEAP_HASHER
         customer = self.row(
             Customer,
             plan,
             None,
             business_account_id=business_id,
             email_index=self.vault.blind_index("email", plan.email),
-            password_hash=hasher.hash(password),
+            password_hash=(
+                published_password_hash(password) if plan.password else _CHEAP_HASHER.hash(password)
+            ),
             birth_date=plan.birth_date.isoformat(),
             status="active",
         )

@@ -61,13 +61,14 @@ def _new_marks(
     session: Session, salt_id: str, salt_created_at: datetime, marks: list[str]
 ) -> set[str]:
     rows = [{"salt_id": salt_id, "mark": m, "salt_created_at": salt_created_at} for m in marks]
+    # Rows as parameters, not `.values(rows)`: one statement whatever their number, so
+    # SQLAlchemy compiles it once instead of at every page view.
     statement = (
         dialect_insert(session, AnalyticsVisitorMark)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["salt_id", "mark"])
         .returning(AnalyticsVisitorMark.mark)
     )
-    return set(session.scalars(statement))
+    return set(session.scalars(statement, rows))
 
 
 def _add(
@@ -84,7 +85,7 @@ def _add(
         }
         for (dimension, value), new in zip(groups, first_time, strict=True)
     ]
-    insert = dialect_insert(session, AnalyticsDailyCount).values(rows)
+    insert = dialect_insert(session, AnalyticsDailyCount)
     session.execute(
         insert.on_conflict_do_update(
             index_elements=["site", "day", "dimension", "value"],
@@ -92,5 +93,6 @@ def _add(
                 "visitors": AnalyticsDailyCount.visitors + insert.excluded.visitors,
                 "pageviews": AnalyticsDailyCount.pageviews + insert.excluded.pageviews,
             },
-        )
+        ),
+        rows,
     )
