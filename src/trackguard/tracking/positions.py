@@ -24,7 +24,6 @@ make the batch fail.
 from __future__ import annotations
 
 import json
-import json.scanner
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
