@@ -18,7 +18,9 @@ load with an asyncio httpx client, one scenario after the other:
 
 Each scenario first warms up, then runs `--concurrency` requests at a time for
 `--seconds`; it reports requests/s and p50/p90/p99/max latency (client side: from
-sending the request to the last byte of the body), and the server's peak memory
+sending the request to the last byte of the body), the server's CPU time per
+request (from /proc, all its threads: the work one answer costs, far less
+sensitive to other jobs than the latencies) and the server's peak memory
 (VmHWM) is read at the end. `--concurrency 1,8,32` runs each level in turn: at 1
 the latency is the server's own time per request, above it requests queue.
 `--profile DIR` records the server with py-spy (raw, collapsed stacks) per scenario.
@@ -100,6 +102,7 @@ class Measured:
     max_ms: float
     items: int  # positions in one answer
     kib: float  # size of one answer
+    server_cpu_ms: float  # the server's CPU time (all threads) per answered request
 
 
 # -- the database --------------------------------------------------------------------------
@@ -270,8 +273,18 @@ async def _hammer(
     return latencies, errors, time.perf_counter() - began
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _drive(
-    base_url: str, scenarios: dict[str, dict[str, Any]], levels: list[int], seconds: float
+    base_url: str,
+    server_pid: int,
+    scenarios: dict[str, dict[str, Any]],
+    levels: list[int],
+    seconds: float,
 ) -> list[dict[str, Any]]:
     most = max(levels)
     limits = httpx.Limits(max_connections=most, max_keepalive_connections=most)
@@ -287,7 +300,9 @@ async def _drive(
             items, kib = len(sample.json()), len(sample.content) / 1024
             for level in levels:
                 await _hammer(client, params, level, WARM_UP_SECONDS)
+                cpu_before = cpu_seconds(server_pid)
                 latencies, errors, elapsed = await _hammer(client, params, level, seconds)
+                cpu = cpu_seconds(server_pid) - cpu_before
                 latencies.sort()
                 results.append(
                     asdict(
@@ -304,6 +319,7 @@ async def _drive(
                             max_ms=latencies[-1] if latencies else math.nan,
                             items=items,
                             kib=kib,
+                            server_cpu_ms=cpu * 1000 / max(1, len(latencies)),
                         )
                     )
                 )
@@ -311,10 +327,14 @@ async def _drive(
 
 
 def drive(
-    base_url: str, scenarios: dict[str, dict[str, Any]], levels: list[int], seconds: float
+    base_url: str,
+    server_pid: int,
+    scenarios: dict[str, dict[str, Any]],
+    levels: list[int],
+    seconds: float,
 ) -> list[dict[str, Any]]:
     """The load generator, in its own process: returns one `Measured` (as dict) per run."""
-    return aio.run(_drive(base_url, scenarios, levels, seconds))
+    return aio.run(_drive(base_url, server_pid, scenarios, levels, seconds))
 
 
 # -- one run -------------------------------------------------------------------------------
@@ -360,7 +380,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     profiler = _profile(args.profile, server.pid, name, levels, args.seconds)
                     with spawn.Pool(1) as pool:
                         results += pool.apply(
-                            drive, (base_url, {name: params}, levels, args.seconds)
+                            drive, (base_url, server.pid, {name: params}, levels, args.seconds)
                         )
                     if profiler is not None:
                         profiler.wait()
@@ -424,13 +444,13 @@ def main() -> None:
     )
     print(
         f"{'scenario':<9}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
-        f"{'max ms':>9}{'requests':>9}{'errors':>7}{'items':>7}{'KiB':>7}"
+        f"{'max ms':>9}{'requests':>9}{'errors':>7}{'items':>7}{'KiB':>7}{'cpu ms':>8}"
     )
     for r in report["results"]:
         print(
             f"{r['scenario']:<9}{r['concurrency']:>5}{r['per_second']:>9.1f}{r['p50_ms']:>9.1f}"
             f"{r['p90_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}{r['requests']:>9}"
-            f"{r['errors']:>7}{r['items']:>7}{r['kib']:>7.0f}"
+            f"{r['errors']:>7}{r['items']:>7}{r['kib']:>7.0f}{r['server_cpu_ms']:>8.1f}"
         )
     print(f"server peak memory (VmHWM): {report['server_peak_mib']:.0f} MiB")
 

@@ -1,7 +1,8 @@
 """Ingest benchmark: simulated devices over real TCP to committed, encrypted rows.
 
     python bench/ingest.py [--backend sqlite|postgresql|both] [--protocols gt06,teltonika]
-                           [--devices 1000] [--count 50] [--json]
+                           [--devices 1000] [--count 50] [--records-per-packet 1]
+                           [--profile PREFIX] [--json]
 
 For each backend and protocol it starts `trackguard serve` (only that gateway) on a
 fresh database, connects `--devices` simulated trackers at once, has each send
@@ -9,7 +10,8 @@ fresh database, connects `--devices` simulated trackers at once, has each send
 
 * end-to-end positions/s (acked by the server, i.e. committed), ack latency p50/p99;
 * that every acked position is in the database;
-* the server's peak memory (VmHWM);
+* the server's peak memory (VmHWM) and its CPU time per acked position (user +
+  system; unlike positions/s it hardly moves with the load of other jobs);
 * the raw insert ceiling for the same number of rows of the same shape
   (executemany on SQLite, COPY on PostgreSQL, same batch size), so the ratio of
   end-to-end to raw is reported.
@@ -62,6 +64,7 @@ class Outcome:
     p99_ms: float | None
     failed_devices: int
     server_peak_mib: float
+    server_cpu_us: float  # server CPU time (user + system) per acked position
     raw_per_second: float
 
     @property
@@ -86,6 +89,19 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
         except OSError:
             time.sleep(0.2)
     raise TimeoutError(f"server did not listen on {port} within {timeout} s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (robust to other jobs' load)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def profiler(pid: int, output: str) -> subprocess.Popen[bytes]:
+    """py-spy sampling the server (all threads) into a raw flame-graph file."""
+    spy = Path(sys.executable).with_name("py-spy")
+    command = [str(spy), "record", "-r", "200", "-f", "raw", "--pid", str(pid), "-o", output]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def peak_memory_mib(pid: int) -> float:
@@ -170,7 +186,12 @@ def raw_ceiling(backend: str, url: str, rows: int, batch: int) -> float:
 
 
 def run_one(
-    backend: str, protocol: str, devices: int, count: int, records_per_packet: int = 1
+    backend: str,
+    protocol: str,
+    devices: int,
+    count: int,
+    records_per_packet: int = 1,
+    profile: str | None = None,
 ) -> Outcome:
     batch = Settings().batch_max_rows
     with tempfile.TemporaryDirectory(prefix="tg-bench-") as tmp:
@@ -192,6 +213,8 @@ def run_one(
         )
         try:
             wait_for_port(gateway_port, server)
+            spy = None if profile is None else profiler(server.pid, f"{profile}.{protocol}.txt")
+            cpu_before = cpu_seconds(server.pid)
             plan = SimulationPlan(
                 protocol,
                 Target("127.0.0.1", gateway_port),
@@ -201,7 +224,11 @@ def run_one(
                 records_per_packet=records_per_packet,
             )
             result = aio.run(run_simulation(plan))
+            cpu = cpu_seconds(server.pid) - cpu_before
             peak = peak_memory_mib(server.pid)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+                spy.wait(timeout=60)
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -211,7 +238,10 @@ def run_one(
                 server.wait()
         engine = create_engine(database.url)
         with engine.connect() as connection:
-            stored = connection.execute(select(func.count()).select_from(Position)).scalar_one()
+            # A block row holds `fixes` positions; a single row one.
+            stored = connection.execute(
+                select(func.coalesce(func.sum(func.coalesce(Position.fixes, 1)), 0))
+            ).scalar_one()
         engine.dispose()
         raw = raw_ceiling(backend, database.url, result.stats.acked or devices * count, batch)
         database.drop()
@@ -227,6 +257,7 @@ def run_one(
         p99_ms=result.latency_ms(0.99),
         failed_devices=result.stats.failed_devices,
         server_peak_mib=peak,
+        server_cpu_us=cpu / result.stats.acked * 1e6 if result.stats.acked else 0.0,
         raw_per_second=raw,
     )
 
@@ -243,6 +274,11 @@ def main() -> None:
         default=1,
         help="Teltonika only: records per AVL packet (real devices send batches)",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="PREFIX",
+        help="sample the server with py-spy into PREFIX.<protocol>.txt (raw flame graph)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     # 1,000 device sockets plus the server's: lift the open-files limit for both.
@@ -250,7 +286,7 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     outcomes = [
-        run_one(backend, protocol, args.devices, args.count, args.records_per_packet)
+        run_one(backend, protocol, args.devices, args.count, args.records_per_packet, args.profile)
         for backend in backends
         for protocol in args.protocols.split(",")
     ]
@@ -267,13 +303,14 @@ def main() -> None:
     )
     print(
         f"{'backend':<11}{'protocol':<11}{'acked/s':>10}{'raw/s':>10}{'ratio':>7}"
-        f"{'p50 ms':>9}{'p99 ms':>9}{'stored':>9}{'acked':>9}{'peak MiB':>10}{'failed':>8}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'stored':>9}{'acked':>9}{'peak MiB':>10}"
+        f"{'cpu us':>8}{'failed':>8}"
     )
     for o in outcomes:
         print(
             f"{o.backend:<11}{o.protocol:<11}{o.per_second:>10,.0f}{o.raw_per_second:>10,.0f}"
             f"{o.ratio:>7.1%}{o.p50_ms or 0:>9.1f}{o.p99_ms or 0:>9.1f}{o.stored:>9}"
-            f"{o.acked:>9}{o.server_peak_mib:>10.0f}{o.failed_devices:>8}"
+            f"{o.acked:>9}{o.server_peak_mib:>10.0f}{o.server_cpu_us:>8.0f}{o.failed_devices:>8}"
         )
 
 

@@ -12,8 +12,8 @@ driving (a fix every 5 s) with 30 minutes parked (a fix a minute), so tracks.gpx
 has real trips. The positions are then compacted into hourly blocks, as `serve` keeps them
 (timed apart), and `write_export` runs in a fresh process (spawned), so its peak
 memory (VmHWM) is the export's own and not the seeding's; the figures are
-seconds (wall and this process's CPU), positions/s, the process's peak RSS and its RSS
-before the export began.
+seconds (wall, and CPU of this process's threads: positions.csv is compressed on a second
+one), positions/s, the process's peak RSS and its RSS before the export began.
 Run it for 100k and 1M: flat memory means the peak does not grow with N.
 
 erasure and retention call `measure_erasure` (bench/rights_erasure.py) and

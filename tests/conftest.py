@@ -3,6 +3,10 @@
 PostgreSQL is used when reachable at TRACKGUARD_TEST_POSTGRES_URL (default
 postgresql://127.0.0.1:5432/test). With TRACKGUARD_TEST_POSTGRES=1 (as in CI) an
 unreachable server fails the run instead of skipping its tests.
+
+Each test gets a database of its own, copied from a template made once per session and
+backend (tests/database_templates.py): empty and migrated, or holding the demo world its
+area asks for through `demo_world` (tests/worlds.py).
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from tests.database_templates import PostgresTemplates, SqliteTemplates, Template
+from tests.worlds import DemoWorld
 
 from trackguard.settings import Settings
 from trackguard.store import migrate
-from trackguard.store.base import Base
 from trackguard.store.engine import Database
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -60,27 +65,50 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-def _truncate_all(db: Database) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with db.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("sqlite-templates"))
+
+
+@pytest.fixture(scope="session")
+def postgresql_templates(
+    postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PostgresTemplates]:
+    templates = PostgresTemplates(postgres_url, tmp_path_factory.mktemp("postgres-templates"))
+    yield templates
+    templates.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty, migrated database, once per backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'trackguard.db'}"
-        db = Database.from_url(url)
-        migrate.upgrade(db)
-        db.dispose()
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend a test runs on: each database test runs on both."""
+    return str(request.param)
+
+
+@pytest.fixture
+def demo_world() -> DemoWorld | None:
+    """The demo data a test's database starts with; None: none (empty, migrated).
+
+    An area whose `world` is the demo data overrides this for the tests that take it:
+    they then start from a copy seeded once per session instead of seeding their own."""
+    return None
+
+
+@pytest.fixture
+def database_template(
+    request: pytest.FixtureRequest, backend: str, demo_world: DemoWorld | None
+) -> Template:
+    """What this test's database is copied from (made on first use, once per session)."""
+    templates: SqliteTemplates | PostgresTemplates = request.getfixturevalue(f"{backend}_templates")
+    return templates.get(demo_world)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, database_template: Template) -> Iterator[str]:
+    """The URL of this test's own migrated database, once per backend: empty, or holding
+    the `demo_world`."""
+    with database_template.copied(tmp_path) as url:
         yield url
-        return
-    url = request.getfixturevalue("postgres_url")
-    yield url
-    db = Database.from_url(url)
-    _truncate_all(db)
-    db.dispose()
 
 
 @pytest.fixture
@@ -91,9 +119,11 @@ def db(database_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(tmp_path: Path, database_url: str, database_template: Template) -> Settings:
     """Settings for one test: its own data dir, on the parametrised database."""
-    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+    made = Settings(data_dir=tmp_path / "data", database_url=database_url)
+    database_template.install_key(made.resolved_key_file)
+    return made
 
 
 @pytest.fixture

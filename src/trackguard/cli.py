@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 
 from trackguard.commands import (
     antitheft,
@@ -23,7 +26,8 @@ from trackguard.commands import (
     simulate,
     staff,
 )
-from trackguard.errors import TrackguardError
+from trackguard.errors import ConfigurationError, TrackguardError
+from trackguard.settings import Settings, environment_error
 
 app = typer.Typer(
     name="trackguard",
@@ -50,13 +54,23 @@ app.command("simulate")(simulate.simulate)
 
 
 def main() -> None:
-    """Entry point: a TrackguardError becomes `error: <message>` and exit code 1."""
+    """Entry point: a TrackguardError, or a `TRACKGUARD_*` variable the settings refuse,
+    becomes `error: <message>` and exit code 1."""
     try:
         # Outside standalone mode click returns typer.Exit codes instead of exiting.
         code = app(standalone_mode=False)
     except TrackguardError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-        sys.exit(1)
+        _fail(exc)
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:
+            raise
+        _fail(environment_error(exc))
+    except OperationalError as exc:
+        # The database cannot be reached or used: the driver's own first line says why
+        # (never the statement or its parameters, which may hold personal data).
+        said = str(exc.orig if exc.orig is not None else exc)
+        reason = said.splitlines()[0] if said else "no reason given"
+        _fail(ConfigurationError(f"cannot use the database (TRACKGUARD_DATABASE_URL): {reason}"))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -72,6 +86,11 @@ def main() -> None:
         raise
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _fail(error: TrackguardError) -> NoReturn:
+    typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

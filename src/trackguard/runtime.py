@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from trackguard.clock import Clock, system_clock
 from trackguard.policy import Policy, load_policy
+from trackguard.privacy.retention.key_classes import move_key_classes
 from trackguard.settings import Settings
 from trackguard.store import migrate
 from trackguard.store.engine import Database
@@ -34,6 +35,8 @@ class Runtime:
         try:
             migrate.upgrade(db)
             vault = open_vault(db, settings.resolved_key_file, clock=clock)
+            # Rows of tables that changed key class since they were written (once).
+            move_key_classes(db, vault)
         except BaseException:
             db.dispose()
             raise

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Any, get_args
+from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from trackguard.errors import ConfigurationError
+
 PACKAGED_POLICY = Path(__file__).parent / "policies" / "conneqtech.yaml"
+ENV_PREFIX = "TRACKGUARD_"
+_HTTP_ADDRESS = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
+# URLs may carry a user and password (postgresql://user:secret@host/db): never echoed.
+_MAY_HOLD_CREDENTIALS = frozenset({"database_url", "mqtt_url"})
+# Files in the zone directories that name no zone: `localtime` is this machine's own
+# /etc/localtime, `Factory` the placeholder of systems whose zone was never set.
+_NOT_ZONES = frozenset({"localtime", "Factory"})
 
 
 class Settings(BaseSettings):
     """Everything configurable, read from `TRACKGUARD_*` environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="TRACKGUARD_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     data_dir: Path = Field(
         default=Path("./trackguard-data"),
@@ -49,7 +62,6 @@ class Settings(BaseSettings):
     queue_max_rows: int = Field(default=100_000, ge=1, description="Backpressure bound.")
     public_url: str | None = Field(
         default=None,
-        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
         description="The address customers reach the web app at (e.g. https://track.example.nl), "
         "used in links sent by e-mail; default: http://<host>:<web port>.",
     )
@@ -96,11 +108,35 @@ class Settings(BaseSettings):
     map_tiles_attribution: str | None = Field(
         default=None, description="Attribution shown under tiles (e.g. the map data licence)."
     )
-    # Times and calendar days (history, trips) in the portal and privacy centre are this zone's.
+    # Times and calendar days (history, trips) in the portal, privacy centre and back office
+    # are this zone's.
     portal_timezone: ZoneInfo = Field(
         default=ZoneInfo("Europe/Amsterdam"),
-        description="IANA time zone the portal shows times in, e.g. Europe/Brussels.",
+        description="IANA time zone the web pages show times in, e.g. Europe/Brussels.",
     )
+
+    @field_validator("public_url")
+    @classmethod
+    def _an_http_address(cls, url: str | None) -> str | None:
+        if url is not None and not _HTTP_ADDRESS.match(url):
+            raise PydanticCustomError(
+                "public_url",
+                "should be an http:// or https:// address, e.g. https://track.example.nl",
+            )
+        return url
+
+    @field_validator("portal_timezone", mode="before")
+    @classmethod
+    def _an_iana_zone(cls, zone: Any) -> Any:
+        """Only the tz database's names: ZoneInfo alone also opens any file below the zone
+        directories (`localtime`, `posix/...`)."""
+        name = zone.key if isinstance(zone, ZoneInfo) else zone
+        if not isinstance(name, str) or name in _NOT_ZONES or name not in _iana_zone_names():
+            raise PydanticCustomError(
+                "iana_timezone",
+                "invalid timezone, not an IANA time zone name such as Europe/Amsterdam or UTC",
+            )
+        return ZoneInfo(name)
 
     @property
     def enabled_gateways(self) -> list[str]:
@@ -122,5 +158,49 @@ class Settings(BaseSettings):
         return self.data_dir / "exports"
 
     def ensure_data_dir(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}DATA_DIR: cannot create {self.data_dir}: {exc.strerror or exc}"
+            ) from None
         return self.data_dir
+
+
+@cache
+def _iana_zone_names() -> frozenset[str]:
+    # Reads the zone directories (a fifth of a second): once, and only for a zone given.
+    return frozenset(available_timezones())
+
+
+def environment_error(error: ValidationError) -> ConfigurationError:
+    """What is wrong with the `TRACKGUARD_*` variables `Settings()` refused, one clause per
+    variable: its name, its value unless a secret, and the problem."""
+    return ConfigurationError("; ".join(_explain(problem) for problem in error.errors()))
+
+
+def _explain(problem: ErrorDetails) -> str:
+    field = str(problem["loc"][0]) if problem["loc"] else ""
+    variable = f"{ENV_PREFIX}{field}".upper()
+    message = str(problem["msg"])
+    if message[:2].istitle():  # pydantic's "Input should be ..." reads on after a colon
+        message = message[0].lower() + message[1:]
+    if is_secret(field):
+        return f"{variable} (value not shown): {message}"
+    return f"{variable}={_shown(problem.get('input'))}: {message}"
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    text = repr(value) if isinstance(value, str) else repr(str(value))
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def is_secret(field: str) -> bool:
+    """A setting whose value must never be shown: a password, or a URL that may hold one."""
+    found = Settings.model_fields.get(field)
+    if found is None:
+        return True  # not ours to judge: show nothing
+    return field in _MAY_HOLD_CREDENTIALS or SecretStr in (
+        found.annotation,
+        *get_args(found.annotation),
+    )

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
-from tests.gateway.helpers import IMEI, GatedWriter, report
+from tests.gateway.helpers import IMEI, START, GatedWriter, report
 
 from trackguard.clock import fixed_clock
 from trackguard.errors import KeyDestroyed
+from trackguard.gateway.packing import PlannedRow
+from trackguard.gateway.sealing import RowSealer
 from trackguard.gateway.writer import CommittedPosition, PositionWriter, WriterClosed
 from trackguard.runtime import Runtime
 from trackguard.store.models import Customer, Device, Position
@@ -31,6 +33,17 @@ def rows(runtime: Runtime) -> list[Position]:
         return list(session.scalars(select(Position).order_by(Position.fix_time)))
 
 
+def stored_fixes(runtime: Runtime) -> int:
+    """Fixes held by all rows (a block row holds `fixes` of them), duplicates included."""
+    return sum(row.fixes or 1 for row in rows(runtime))
+
+
+def read_times(runtime: Runtime, imei: str = IMEI) -> list[datetime]:
+    with runtime.db.session() as session:
+        device = find_device(session, runtime.vault, imei)
+        return [p.time for p in read_positions(session, runtime.vault, device.id)]
+
+
 async def test_an_unknown_device_is_registered_pseudonymised(runtime: Runtime) -> None:
     async with PositionWriter.from_runtime(runtime) as writer:
         await writer.store([report(0), report(1)])
@@ -44,8 +57,10 @@ async def test_an_unknown_device_is_registered_pseudonymised(runtime: Runtime) -
         assert device.activation_code_hash is None
         assert device.last_seen_at is not None
     stored = rows(runtime)
-    assert [r.key_ref for r in stored] == ["fleet:1", "fleet:1"]
+    # The device's fixes of one batch (one hour) are one block row.
+    assert [(r.key_ref, r.fixes) for r in stored] == [("fleet:1", 2)]
     assert all(b"52.2" not in r.payload for r in stored)  # encrypted
+    assert read_times(runtime) == [report(0).time, report(1).time]
 
 
 async def test_a_resent_fix_is_stored_once(runtime: Runtime) -> None:
@@ -55,7 +70,8 @@ async def test_a_resent_fix_is_stored_once(runtime: Runtime) -> None:
     async with PositionWriter.from_runtime(runtime) as writer:
         await writer.store([report(n) for n in range(3, 8)])
         assert writer.stats.filtered == 0
-    assert [r.fix_time for r in rows(runtime)] == [report(n).time for n in range(8)]
+    assert read_times(runtime) == [report(n).time for n in range(8)]
+    assert stored_fixes(runtime) == 8
 
 
 async def test_positions_of_an_activated_device_are_under_the_owner_key(runtime: Runtime) -> None:
@@ -69,14 +85,18 @@ async def test_positions_of_an_activated_device_are_under_the_owner_key(runtime:
         await writer.store([report(0)])
         with runtime.db.session() as session:
             activate_device(session, runtime.vault, IMEI, code, customer_id=customer_id, now=NOW)
-        await writer.store([report(1)])
+        await writer.store([report(1), report(2)])
     stored = rows(runtime)
-    # The fix from before the activation (fleet key) is gone; the new one is the owner's.
-    assert [r.key_ref for r in stored] == [f"subject:{customer_id}:location:1"]
+    # The fix from before the activation (fleet key) is gone; the new ones are the owner's,
+    # single rows that compaction folds into its hour's block.
+    assert [(r.key_ref, r.fixes) for r in stored] == [
+        (f"subject:{customer_id}:location:1", None)
+    ] * 2
     with runtime.db.session() as session:
         device = find_device(session, runtime.vault, IMEI)
         assert [p.time for p in read_positions(session, runtime.vault, device.id)] == [
-            report(1).time
+            report(1).time,
+            report(2).time,
         ]
         runtime.vault.destroy_keys(session, customer_id, ["location"])
     with runtime.db.session() as session, pytest.raises(KeyDestroyed):
@@ -115,7 +135,7 @@ async def test_a_full_queue_makes_producers_wait(runtime: Runtime) -> None:
     finally:
         writer.gate.set()
         await writer.close()
-    assert len(rows(runtime)) == 6
+    assert stored_fixes(runtime) == 6
 
 
 async def test_close_writes_what_is_queued_and_refuses_more(runtime: Runtime) -> None:
@@ -124,7 +144,7 @@ async def test_close_writes_what_is_queued_and_refuses_more(runtime: Runtime) ->
     futures = [await writer.submit([report(n)]) for n in range(10)]
     await writer.close()
     assert all(f.done() and f.exception() is None for f in futures)
-    assert len(rows(runtime)) == 10
+    assert read_times(runtime) == [report(n).time for n in range(10)]
     with pytest.raises(WriterClosed):
         await writer.submit([report(11)])
 
@@ -156,17 +176,15 @@ async def test_hooks_get_committed_positions_with_their_owner(runtime: Runtime) 
 async def test_one_device_the_database_refuses_does_not_block_the_others(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import trackguard.gateway.writer as writer_module
-
-    original = writer_module.encrypt_position
+    original = RowSealer._seal
     poisoned: set[str] = set()
 
-    def encrypt(session, vault, **kw):  # type: ignore[no-untyped-def]
-        if kw["device_id"] in poisoned:
+    def seal(self: RowSealer, row: PlannedRow, plain: bytes) -> bytes:
+        if row.device_id in poisoned:
             raise ValueError("cannot encode")
-        return original(session, vault, **kw)
+        return original(self, row, plain)
 
-    monkeypatch.setattr(writer_module, "encrypt_position", encrypt)
+    monkeypatch.setattr(RowSealer, "_seal", seal)
     async with PositionWriter.from_runtime(runtime) as writer:
         await writer.store([report(0, imei="111111111111111")])
         with runtime.db.session() as session:
@@ -211,3 +229,56 @@ async def test_postgres_writes_into_month_partitions(runtime: Runtime) -> None:
     with runtime.db.session() as session:
         device = find_device(session, runtime.vault, IMEI)
         assert len(read_positions(session, runtime.vault, device.id)) == 3
+
+
+async def test_a_packet_resent_with_more_records_stores_each_record_once(
+    runtime: Runtime,
+) -> None:
+    async with PositionWriter.from_runtime(runtime) as writer:
+        await writer.store([report(n) for n in range(5)])  # committed, but the ack was lost
+        await writer.store([report(n) for n in range(8)])  # the device sends it again, and more
+    assert read_times(runtime) == [report(n).time for n in range(8)]
+    assert stored_fixes(runtime) == 8
+    assert [r.fixes for r in rows(runtime)] == [5, 3]
+
+
+async def test_a_resend_after_a_restart_is_checked_against_the_stored_blocks(
+    runtime: Runtime,
+) -> None:
+    async with PositionWriter.from_runtime(runtime) as writer:
+        await writer.store([report(n) for n in range(2, 6)])
+    # A new process remembers nothing: the database's blocks say what is stored.
+    async with PositionWriter.from_runtime(runtime) as writer:
+        await writer.store([report(n) for n in range(0, 9)])
+        await writer.store([report(4)])  # a single inside a stored block
+    assert read_times(runtime) == [report(n).time for n in range(9)]
+    assert stored_fixes(runtime) == 9
+
+
+async def test_a_resend_starting_inside_a_stored_block_adds_only_the_new_records(
+    runtime: Runtime,
+) -> None:
+    async with PositionWriter.from_runtime(runtime) as writer:
+        await writer.store([report(n) for n in range(5)])
+        await writer.store([report(n) for n in range(3, 10)])
+    assert read_times(runtime) == [report(n).time for n in range(10)]
+    assert stored_fixes(runtime) == 10
+
+
+async def test_a_block_never_spans_two_hours(runtime: Runtime) -> None:
+    start = START + timedelta(minutes=59, seconds=58)
+    async with PositionWriter.from_runtime(runtime) as writer:
+        await writer.store([report(n, start=start) for n in range(4)])
+    assert [(r.fix_time, r.fixes) for r in rows(runtime)] == [
+        (report(0, start=start).time, 2),
+        (report(2, start=start).time, 2),
+    ]
+    assert read_times(runtime) == [report(n, start=start).time for n in range(4)]
+
+
+async def test_hooks_get_every_fix_of_a_block(runtime: Runtime) -> None:
+    seen: list[CommittedPosition] = []
+    async with PositionWriter.from_runtime(runtime) as writer:
+        writer.on_committed(seen.extend)
+        await writer.store([report(n) for n in range(3)])
+    assert [p.report.time for p in seen] == [report(n).time for n in range(3)]

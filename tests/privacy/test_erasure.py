@@ -90,14 +90,16 @@ def place_hold(
 
 def test_the_plan_keeps_only_what_the_law_obliges() -> None:
     plan = plan_erasure(load_policy(Settings().policy_file), subject_tables())
-    assert plan.keep_classes == ("financial",)
+    assert plan.keep_classes == ("correspondence", "financial")
     assert plan.destroy_classes == ("profile", "location", "communications")
     assert {"orders", "returns", "payments", "purchases"} <= set(plan.keep)
+    # E-mails and complaints serve legal compliance, under a key class of their own.
+    assert {"emails", "complaints"} <= set(plan.keep)
     # Plaintext records kept as proof under the GDPR's own obligations.
     assert {"consent_events", "rights_requests", "export_files", "audit_entries"} <= set(plan.keep)
-    # E-mails and complaints serve legal compliance too, but share the communications key
+    # Mail still waiting serves the rights workflow too, but shares the communications key
     # with chats and calls: a key cannot keep half its class readable.
-    assert {"emails", "complaints", "chat_messages", "identity_documents"} <= set(plan.delete)
+    assert {"mail_outbox", "chat_messages", "identity_documents"} <= set(plan.delete)
     assert plan.subject_table == "customers" and plan.unlink == ("devices",)
     assert plan.deferred == {"positions": "unlinked_positions"}
     assert "device_geofences" in plan.delete  # plaintext, so not left to retention
@@ -114,7 +116,7 @@ def test_without_a_legal_obligation_the_financial_key_goes_too() -> None:
     )
     plan = plan_erasure(policy.model_copy(update={"purposes": purposes}), subject_tables())
     assert plan.keep_classes == ()
-    assert {"orders", "payments", "consent_events", "rights_requests"} <= set(plan.delete)
+    assert {"orders", "payments", "emails", "consent_events", "rights_requests"} <= set(plan.delete)
 
 
 def test_holds_keep_their_rows_and_key_class() -> None:
@@ -126,7 +128,7 @@ def test_holds_keep_their_rows_and_key_class() -> None:
     assert "communications" in one_chat.keep_classes
     assert one_chat.held == {"chat_messages": frozenset({"c1"})}
     # Keeping one chat readable does not keep the other records of its key class.
-    assert {"chat_messages", "emails", "complaints"} <= set(one_chat.delete)
+    assert {"chat_messages", "call_recordings", "mail_outbox"} <= set(one_chat.delete)
 
 
 # -- erasing ------------------------------------------------------------------------------------
@@ -141,9 +143,10 @@ def test_erasure_destroys_keys_deletes_rows_and_anonymises(
     cid = planted.customer_id
     assert outcome.complete
     assert outcome.key_classes_destroyed == ("profile", "location", "communications")
-    assert outcome.key_classes_kept == ("financial",)
-    for table in ("chat_messages", "emails", "complaints", "web_visits", "geofences", "events"):
+    assert outcome.key_classes_kept == ("correspondence", "financial")
+    for table in ("chat_messages", "web_visits", "geofences", "events", "mail_outbox"):
         assert outcome.deleted[table] == 1 and after[table] == before[table] - 1, table
+    assert outcome.kept["emails"] == outcome.kept["complaints"] == 1
     assert outcome.deleted["device_geofences"] == 1
     assert outcome.kept["orders"] == 1 and outcome.kept["payments"] == 1
     assert outcome.anonymised == {"customers": 1, "devices": 1}
@@ -163,7 +166,10 @@ def test_erasure_destroys_keys_deletes_rows_and_anonymises(
             "location",
             "communications",
         }
-        assert {k for k, wrapped in keys if wrapped is not None} == {"financial"}
+        assert {k for k, wrapped in keys if wrapped is not None} == {
+            "correspondence",
+            "financial",
+        }
         # The financial records are kept, linked and readable, as the law requires.
         order = session.scalar(select(Order).where(Order.customer_id == cid))
         payment = session.scalar(select(Payment).where(Payment.customer_id == cid))
@@ -311,7 +317,7 @@ def test_a_hold_on_one_record_keeps_it_readable_and_erases_the_rest(
     place_hold(runtime, planted.customer_id, "chat_messages", held_id)
     outcome = erase_subject(runtime, planted.customer_id)
     assert not outcome.complete and outcome.held == {"chat_messages": 1}
-    assert outcome.deleted["chat_messages"] == 1 and outcome.deleted["emails"] == 1
+    assert outcome.deleted["chat_messages"] == 1 and outcome.deleted["call_recordings"] == 1
     assert "communications" in outcome.key_classes_kept
     with runtime.db.session() as session:
         chats = session.scalars(select(ChatMessage)).all()

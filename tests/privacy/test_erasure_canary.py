@@ -29,6 +29,7 @@ from trackguard.clock import fixed_clock
 from trackguard.errors import KeyDestroyed
 from trackguard.privacy.audit import AuditLog, verify
 from trackguard.privacy.erasure import erase_subject
+from trackguard.privacy.requests.outbox import Outbox
 from trackguard.runtime import Runtime
 from trackguard.settings import Settings
 from trackguard.store.base import Base, new_id
@@ -46,6 +47,7 @@ from trackguard.store.models import (
     Geofence,
     IdentityDocument,
     Order,
+    OutboxMessage,
     Payment,
     Position,
     RightsRequest,
@@ -67,6 +69,7 @@ from trackguard.tracking.positions import (
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 POSITIONS = 40
+KEPT_SUBJECT, KEPT_COMPLAINT = "Order 1234 never arrived", "The parcel was left in the rain."
 
 
 @dataclass
@@ -176,10 +179,21 @@ def plant_subject(runtime: Runtime, canary: str, *, positions: int = POSITIONS) 
         _sealed(session, runtime, call, phone_number=f"{c}-call", audio=f"OggS{c}".encode())
         whatsapp = WhatsAppConversation(customer_id=cid, started_at=NOW, message_count=3)
         _sealed(session, runtime, whatsapp, phone_number=f"{c}-wa", transcript=f"{c}-wa-text")
+        # Correspondence: kept up to 10 years by law, so no canary, but it must stay readable.
         mail = EmailMessage(customer_id=cid, direction="inbound", sent_at=NOW)
-        _sealed(session, runtime, mail, subject=f"{c}-subject", body=f"{c}-mail")
+        _sealed(session, runtime, mail, subject=KEPT_SUBJECT, body="Where is my order?")
         complaint = Complaint(customer_id=cid, filed_at=NOW, channel="email", topic="delivery")
-        _sealed(session, runtime, complaint, body=f"{c}-complaint")
+        _sealed(session, runtime, complaint, body=KEPT_COMPLAINT)
+        # A notice the relay has not taken yet: it goes with the subject.
+        Outbox(runtime).queue(
+            session,
+            customer_id=cid,
+            to=email,
+            subject=f"{c}-notice",
+            body=f"{c}-notice-body",
+            purpose="privacy_rights",
+            audit_action="rights_request.notice_emailed",
+        )
         visit = WebVisit(
             customer_id=cid,
             visited_at=NOW,
@@ -458,10 +472,20 @@ def test_no_canary_survives_erasure(runtime: Runtime, caplog: pytest.LogCaptureF
         request = session.get(RightsRequest, planted.request_id)
         assert request is not None and request.outcome is not None
         assert canary not in request.outcome
+        assert session.scalars(select(OutboxMessage)).all() == []
+        # What the law keeps stays readable, still linked to the (anonymised) account.
+        mail = session.scalar(select(EmailMessage))
+        complaint = session.scalar(select(Complaint))
+        assert mail is not None and complaint is not None
+        assert mail.customer_id == complaint.customer_id == planted.customer_id
+        assert runtime.vault.unseal(session, mail, "subject") == KEPT_SUBJECT
+        assert runtime.vault.unseal(session, complaint, "body") == KEPT_COMPLAINT
+    assert outcome.kept["emails"] == outcome.kept["complaints"] == 1
     assert verify(runtime.db).ok
 
 
-KEPT_BY_LAW = {"orders", "returns", "payments", "purchases"}  # financial records: no canary
+# Financial records and correspondence: no canary.
+KEPT_BY_LAW = {"orders", "returns", "payments", "purchases", "emails", "complaints"}
 FREE_TEXT_MIN_LENGTH = 100  # shorter personal strings are codes ("geofenceExit", a purpose)
 
 

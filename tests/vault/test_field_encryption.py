@@ -135,7 +135,13 @@ def test_unknown_key_class_and_bad_subjects_are_vault_errors(
             vault.encrypt(session, "x", **place(table="customers\x00x"))
         with pytest.raises(VaultError):
             vault.encrypt(session, 42, **place())  # type: ignore[arg-type]
-    assert set(KEY_CLASSES) == {"profile", "location", "communications", "financial"}
+    assert set(KEY_CLASSES) == {
+        "profile",
+        "location",
+        "communications",
+        "correspondence",
+        "financial",
+    }
 
 
 def test_a_key_created_in_a_rolled_back_transaction_is_not_kept(

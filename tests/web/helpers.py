@@ -2,7 +2,8 @@
 SMTP inbox, a runtime that mails to it, CSRF-protected forms, and the portal's own sign-in.
 
 A conftest takes a fixture by naming it (`runtime = web.runtime`), as pytest finds fixtures
-by the conftest's names; each area's `world` (its demo data) stays in its own conftest.
+by the conftest's names; each area's `world` (its demo data) stays in its own conftest, and
+takes the demo data from `demo_data` (tests/worlds.py), with `demo_world` named beside it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
+from tests.worlds import DemoWorld, world_if_taken
 
 from trackguard.demo.generate import DEMO_EMAIL, DEMO_PASSWORD
 from trackguard.runtime import Runtime
@@ -26,6 +28,7 @@ from trackguard.settings import Settings
 from trackguard.web.app import create_app
 
 NOW = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
+DEMO_CUSTOMERS = 2  # the demo customer and one other
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -79,6 +82,13 @@ def mails(inbox: tuple[Inbox, int]) -> Inbox:
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock(NOW)
+
+
+@pytest.fixture
+def demo_world(request: pytest.FixtureRequest, clock: MovableClock) -> DemoWorld | None:
+    """The tests that take the area's `world` start with the demo data, seeded at the
+    clock's moment (a copy of a template seeded once per session)."""
+    return world_if_taken(request, "world", DemoWorld(clock(), customers=DEMO_CUSTOMERS))
 
 
 @pytest.fixture

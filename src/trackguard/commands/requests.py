@@ -182,8 +182,8 @@ def review_id_copy(
         typer.echo(f"request {request_id} verified (ID copy); the copy is deleted")
         return
     missing = ", ".join(review.missing) or "-"
-    told = "e-mailed" if review.emailed else "NOT e-mailed (no address): tell them another way"
-    typer.echo(f"ID copy rejected (not blacked out: {missing}) and deleted; subject {told}")
+    typer.echo(f"ID copy rejected (not blacked out: {missing}) and deleted")
+    _tell_notice(review.emailed, review.queued)
 
 
 @app.command("complete")
@@ -199,7 +199,7 @@ def complete(request_id: str = typer.Argument(..., help="The request's id.")) ->
     else:
         typer.echo(f"request {done.request.id} completed")
     if not done.emailed:
-        typer.echo("the outcome was not e-mailed: tell the subject another way", err=True)
+        _tell_notice(done.emailed, done.queued)
 
 
 @app.command("refuse")
@@ -233,8 +233,18 @@ def extend(
 
 def _report(told: rights.Told, what: str) -> None:
     typer.echo(f"request {told.request.id} {what}")
-    if told.emailed:
+    _tell_notice(told.emailed, told.queued)
+
+
+def _tell_notice(emailed: bool, queued: bool) -> None:
+    """Say what became of the notice to the subject (stderr unless it went out)."""
+    if emailed:
         typer.echo("the subject was told by e-mail")
+    elif queued:
+        typer.echo(
+            "the relay did not take the notice now; it waits in the outbox and `serve` retries it",
+            err=True,
+        )
     else:
         typer.echo("no e-mail address on file: tell the subject another way", err=True)
 

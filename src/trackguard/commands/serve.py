@@ -100,6 +100,7 @@ async def _serve(
 
     from trackguard.gateway.service import Gateways
     from trackguard.gateway.writer import PositionWriter
+    from trackguard.privacy.requests.outbox import OutboxJob
     from trackguard.privacy.retention.schedule import RetentionSchedule
     from trackguard.tracking.compaction import compaction_job
     from trackguard.tracking.events import AntiTheftMonitor
@@ -132,6 +133,8 @@ async def _serve(
     retention = RetentionSchedule.from_runtime(runtime)
     # Past hours' single position rows folded into blocks, every few minutes.
     compaction = compaction_job(runtime)
+    # Mail the relay did not take when it was decided (rights notices, reset links).
+    outbox = OutboxJob(runtime)
     stop = asyncio.Event()
     with _on_signals(stop):
         await writer.start()
@@ -145,6 +148,7 @@ async def _serve(
             web_task = asyncio.create_task(web.serve(sockets=[listener]))
             retention.start()
             compaction.start()
+            outbox.start()
             demo_task = None
             if demo_trackers:
                 from trackguard.simulator.live_demo import drive_demo
@@ -167,6 +171,7 @@ async def _serve(
         finally:
             await retention.stop()  # returns between two of its batches
             await compaction.stop()  # likewise, between two transactions
+            await outbox.stop()  # after the message it is sending, if any
             await gateways.stop(0)
             await writer.close()  # writes everything still queued
             await monitor.drain()  # alerts already started are delivered

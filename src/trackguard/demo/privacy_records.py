@@ -1,7 +1,7 @@
 """Demo rows for the records of the privacy operations (requests' history, tokens, ID
-copies, exports, restrictions, objections, legal holds, retention reports, destroyed
-keys), one on each side of their retention period. The audit log gets no back-dated
-entries: the demo's log starts with the seed (one entry per customer).
+copies, exports, undelivered mail, restrictions, objections, legal holds, retention
+reports, destroyed keys), one on each side of their retention period. The audit log
+gets no back-dated entries: the demo's log starts with the seed (one entry per customer).
 
 Periods come from the policy's rules for each record (the single source), so each
 rule has something to act on and something to leave. The seed calls
@@ -31,6 +31,7 @@ from trackguard.store.models import (
     LegalHold,
     Objection,
     Order,
+    OutboxMessage,
     ProcessingRestriction,
     RequestEvent,
     RetentionRun,
@@ -140,6 +141,29 @@ class _Records:
                     deleted_at=None,
                 )
             )
+        self.undelivered_mail(customer, recent)
+
+    def undelivered_mail(self, customer: str, request: str) -> None:
+        """Notices the relay kept refusing: one past its retention, one still retried."""
+        for queued in (self.past("mail_outbox"), self.inside("mail_outbox", 0.1)):
+            message = OutboxMessage(
+                id=new_id(),
+                customer_id=customer,
+                purpose="privacy_rights",
+                audit_action="rights_request.notice_emailed",
+                queued_at=queued,
+                not_after=queued + days(7),
+                next_attempt_at=queued + days(1),
+                attempts=3,
+                last_error="SMTP 451",
+            )
+            for column, text in (
+                ("recipient", "demo-notice@trackguard.example"),
+                ("subject", "Uw privacyverzoek / Your privacy request"),
+                ("body", f"Verzoek {request[:8]}: afgerond. / Request {request[:8]}: completed."),
+            ):
+                self.vault.seal(self.session, message, column, text)
+            self.add(message)
 
     def id_copies(self, customer: str, request: str) -> None:
         """Past 30 days; verification ended; and one still under review."""

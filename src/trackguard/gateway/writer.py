@@ -11,6 +11,11 @@ gets no ack, so it sends the fix again.
   `batch_max_delay` after the first, then does the database work in a worker
   thread so the event loop keeps serving: bad-fix filters, device look-up (and
   registration of unknown devices), encryption, executemany/COPY, commit.
+* A non-customer device's fixes of one batch and hour become one row: a single
+  fix as before, several (a Teltonika packet of buffered records) one block row —
+  one JSON document, one AES-GCM seal, one insert (customers' fixes stay single
+  rows until compaction folds blocks too, see `gateway.packing`). Fixes a resent
+  packet holds that are stored already are left out first, so none is stored twice.
 * Filtered fixes (`tracking.filters`) are acknowledged — they were received — but
   not stored. The filters' memory of each device's last fix moves on only after
   a commit, so a batch that failed and is sent again is judged the same way.
@@ -38,6 +43,9 @@ from sqlalchemy.orm import Session
 
 from trackguard.clock import Clock, as_utc, system_clock
 from trackguard.errors import TrackguardError
+from trackguard.gateway.packing import drop_stored, newest_after, plan_rows
+from trackguard.gateway.sealing import RowSealer, insert_blocks
+from trackguard.gateway.stored import newest_stored, stored_times
 from trackguard.protocols.base import PositionReport
 from trackguard.store.engine import Database
 from trackguard.store.models.keys import SubjectKey
@@ -47,7 +55,6 @@ from trackguard.tracking.positions import (
     FLEET_KEY_ROTATION,
     POSITION_KEY_CLASS,
     PartitionKeeper,
-    encrypt_position,
     insert_positions,
 )
 from trackguard.vault import FLEET_SUBJECT, Vault
@@ -156,6 +163,8 @@ class PositionWriter:
         self._hooks: list[CommitHook] = []
         self._hook_tasks: set[asyncio.Task[object]] = set()
         self._last: OrderedDict[str, PositionReport] = OrderedDict()
+        # Device id -> newest stored fix time (None: no rows), see `gateway.packing`.
+        self._newest: OrderedDict[str, str | None] = OrderedDict()
         self._fleet_checked_until: datetime | None = None
         self._imei_indexes = ImeiIndexes(vault, MAX_REMEMBERED_DEVICES)
         self._executor: ThreadPoolExecutor | None = None
@@ -370,32 +379,61 @@ class PositionWriter:
             )
             if any(devices[item.report.device_key].customer_id is None for item in kept):
                 fleet_check = self._rotate_fleet_key(session, now)
-            rows, committed = [], []
-            key_refs: dict[str | None, str] = {}
+            committed = []
             for item in kept:
                 ref: DeviceRef = devices[item.report.device_key]
-                rows.append(
-                    encrypt_position(
-                        session,
-                        self.vault,
-                        device_id=ref.id,
-                        customer_id=ref.customer_id,
-                        fix_time=item.report.time,
-                        received_at=item.received_at,
-                        report=item.report,
-                        key_refs=key_refs,
-                    )
-                )
                 committed.append(
                     CommittedPosition(item.report, ref.id, ref.customer_id, item.received_at)
                 )
-            insert_positions(session, rows)
+            planned = plan_rows(
+                (c.device_id, c.customer_id, c.report, c.received_at) for c in committed
+            )
+            newest = self._newest_stored(session, {row.device_id for row in planned})
+            rows = drop_stored(
+                planned,
+                newest,
+                lambda device_id, first, last: stored_times(
+                    session, self.vault, device_id, first, last
+                ),
+            )
+            sealer = RowSealer(session, self.vault)
+            insert_positions(session, [sealer.single(r) for r in rows if len(r.fixes) == 1])
+            insert_blocks(session, [sealer.block(r) for r in rows if len(r.fixes) > 1])
             mark_seen(session, ((devices[i.report.device_key].id, i.received_at) for i in batch))
-        # Committed: only now may the filters and the rotation clock move on.
+        # Committed: only now may the filters, the rotation clock and the newest
+        # stored fix times move on.
         if fleet_check is not None:
             self._fleet_checked_until = fleet_check
         self._remember(kept_reports)
+        self._remember_newest(newest_after(rows, newest))
         return _BatchResult(committed, filtered)
+
+    def _newest_stored(self, session: Session, device_ids: set[str]) -> dict[str, str]:
+        """The newest stored fix time of each device that has one; the database is
+        asked only about devices not remembered (new, forgotten, or after a restart)."""
+        known = self._newest
+        unknown = [d for d in device_ids if d not in known]
+        if unknown:
+            for device_id, time in newest_stored(session, self.vault, unknown).items():
+                known[device_id] = time  # a fact of committed rows: true whatever we do next
+        newest = {}
+        for device_id in device_ids:
+            time = known[device_id]
+            if time is not None:
+                newest[device_id] = time
+        self._trim_newest()
+        return newest
+
+    def _remember_newest(self, moved: dict[str, str]) -> None:
+        for device_id, time in moved.items():
+            self._newest[device_id] = time
+            self._newest.move_to_end(device_id)
+        self._trim_newest()
+
+    def _trim_newest(self) -> None:
+        # Forgetting is safe: a forgotten device is looked up again.
+        while len(self._newest) > MAX_REMEMBERED_DEVICES:
+            self._newest.popitem(last=False)
 
     def _remember(self, kept: list[PositionReport]) -> None:
         if self.filters is None:

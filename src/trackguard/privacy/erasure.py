@@ -6,10 +6,11 @@
    ciphertext under them is unreadable from the commit on, in backups and exports too.
    A key class is kept only when every record it encrypts is held under a legal
    obligation: the policy says so by giving each such record a purpose whose legal
-   basis is `legal_obligation`. A key cannot keep half its class readable, so e-mails
-   and complaints (legal compliance, but sharing the communications key with chats and
-   calls) go with their class; the financial records (orders, returns, payments,
-   purchases) keep theirs and are deleted by their own retention rule.
+   basis is `legal_obligation`. A key cannot keep half its class readable, so records
+   the law keeps have classes of their own: the financial records (orders, returns,
+   payments, purchases) and the correspondence (e-mails and complaints, kept for legal
+   compliance) keep theirs and are deleted by their own retention rules; chats, calls,
+   WhatsApp and e-mails still waiting to be sent go with the communications key.
 2. **Rows.** Every table whose subject column leads to the customer (the models' table
    info `subject_column` / `subject_via`) is handled by what the policy and the schema
    say about it, not by a list here:
@@ -63,6 +64,7 @@ from trackguard.policy import Policy
 from trackguard.policy.render import format_period
 from trackguard.privacy.anonymise import anonymise_customer, anonymise_row, is_personal
 from trackguard.privacy.audit import AuditLog, shred_subject
+from trackguard.privacy.retention import key_classes
 from trackguard.runtime import Runtime
 from trackguard.store.base import KEY_CLASSES
 from trackguard.store.engine import Database
@@ -289,6 +291,10 @@ def erase_in(
         raise AlreadyErased(f"customer {customer_id} was erased already")
     request = _erasure_request(session, request_id, customer_id) if request_id else None
     language = customer.language
+    if not key_classes.is_current(session):
+        # Rows still under a key class their table has left (e-mails under communications)
+        # would go with that key: move them to the class erasure keeps first.
+        key_classes.move_subject(session, runtime.vault, customer_id)
     holds = _active_holds(session, customer_id)
     plan = plan_erasure(policy, tables, holds)
     outcome = ErasureOutcome(at=moment, request_id=request_id, legal_holds=len(holds))

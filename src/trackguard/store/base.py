@@ -50,7 +50,10 @@ def operational(*args: Any, category: str = OPERATIONAL, **kw: Any) -> MappedCol
     return mapped_column(*args, info={"category": category, "encrypted": False}, **kw)
 
 
-KEY_CLASSES = ("profile", "location", "communications", "financial")
+# Retention classes of per-subject data keys. A class is destroyed whole, so records the
+# law makes us keep (financial records; e-mails and complaints, kept as correspondence)
+# have classes of their own, apart from what erasure must make unreadable at once.
+KEY_CLASSES = ("profile", "location", "communications", "correspondence", "financial")
 
 
 def subject_link(column: str | None, *, key_class: str | None = None) -> dict[str, Any]:

@@ -24,12 +24,13 @@ compress well (a fix is repeated structure).
 from __future__ import annotations
 
 import json
+import operator
 import zlib
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -93,7 +94,7 @@ class FixColumns:
         """Sorted by time with one fix per time. Rows come ordered by their first fix, so
         only a late single inside a block's hour (or a resent copy) needs the sort."""
         times = self.time
-        if all(a < b for a, b in pairwise(times)):
+        if all(map(operator.lt, times, islice(times, 1, None))):  # in C: no frame per pair
             return self
         order = sorted(range(len(times)), key=times.__getitem__)
         keep = [i for n, i in enumerate(order) if n == 0 or times[order[n - 1]] != times[i]]

@@ -32,7 +32,18 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Connection, Engine, String, and_, delete, func, select, text, type_coerce
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    String,
+    and_,
+    delete,
+    func,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from trackguard.clock import as_utc
@@ -528,7 +539,7 @@ def open_rows(
     for stored_time, stored_received, key_ref, fixes, payload in rows:
         time_iso = iso_of_stored(stored_time)
         try:
-            plain = _open_payload(session, vault, device_id, time_iso, key_ref, payload, subject)
+            plain = open_payload(session, vault, device_id, time_iso, key_ref, payload, subject)
         except VaultError:
             if unreadable is None:
                 raise
@@ -547,7 +558,7 @@ def open_rows(
     return concat_columns(parts).in_time_order()
 
 
-def _open_payload(
+def open_payload(
     session: Session,
     vault: Vault,
     device_id: str,
@@ -556,6 +567,7 @@ def _open_payload(
     payload: bytes,
     subject: str | None = None,
 ) -> bytes:
+    """The plaintext of one row's payload (`time_iso` as `iso_of_stored` gives it)."""
     return vault.decrypt(
         session,
         payload,
@@ -565,6 +577,30 @@ def _open_payload(
         column=POSITION_COLUMN,
         row=f"{device_id}|{time_iso}+00:00",  # = position_row_binding
     )
+
+
+def fixes_of_row(time_iso: str, received_iso: str, fixes: int | None, plain: bytes) -> FixColumns:
+    """The fixes of one row's opened payload (a single fix, or a block), in time order."""
+    if fixes is None:
+        values = orjson.loads(plain)
+        return FixColumns([time_iso], [received_iso], {name: [values.get(name)] for name in FIELDS})
+    return decode_block(plain, fixes).in_time_order()
+
+
+def stored_rows_between(
+    dialect: str, device_id: str, start: datetime | None, end: datetime | None
+) -> Select[Any]:
+    """The device's rows that may hold fixes with `start <= time < end` (unordered).
+
+    Blocks are found by their first fix, so the rows start at the hour of `start`;
+    the caller cuts the fixes to the period (`FixColumns.between`).
+    """
+    query = select(*stored_row_columns(dialect)).where(Position.device_id == device_id)
+    if start is not None:
+        query = query.where(Position.fix_time >= hour_of(start))
+    if end is not None:
+        query = query.where(Position.fix_time < as_utc(end))
+    return query
 
 
 def read_fix_columns(
@@ -580,13 +616,7 @@ def read_fix_columns(
     The fast path for many fixes (API history, trips): no object per fix. Blocks
     are found by their first fix, so the query starts at the hour of `start`.
     """
-    query = select(*stored_row_columns(session.get_bind().dialect.name)).where(
-        Position.device_id == device_id
-    )
-    if start is not None:
-        query = query.where(Position.fix_time >= hour_of(start))
-    if end is not None:
-        query = query.where(Position.fix_time < as_utc(end))
+    query = stored_rows_between(session.get_bind().dialect.name, device_id, start, end)
     found = open_rows(session, vault, device_id, session.execute(query))
     return found.between(
         None if start is None else iso_utc_text(start), None if end is None else iso_utc_text(end)
@@ -658,7 +688,7 @@ def latest_positions(
     # One row per device: decoded straight into its position, no columns in between.
     for device_id, stored_time, stored_received, key_ref, fixes, payload in rows:
         time_iso = iso_of_stored(stored_time)
-        plain = _open_payload(session, vault, device_id, time_iso, key_ref, payload)
+        plain = open_payload(session, vault, device_id, time_iso, key_ref, payload)
         if fixes is None:
             received_iso, values = iso_of_stored(stored_received), orjson.loads(plain)
         else:

@@ -7,9 +7,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
+from tests.database_templates import Template
+from tests.worlds import DemoWorld, demo_data, world_if_taken
 
 from trackguard.clock import fixed_clock
-from trackguard.demo.seed import SeedReport, seed_demo
+from trackguard.demo.seed import SeedReport
 from trackguard.runtime import Runtime
 from trackguard.settings import Settings
 
@@ -65,11 +67,17 @@ def gpx11() -> Callable[[bytes], ET.Element]:
 
 
 @pytest.fixture
+def demo_world(request: pytest.FixtureRequest) -> DemoWorld | None:
+    """The tests that take `seeded` start with it (a copy of a template seeded once)."""
+    return world_if_taken(request, "seeded", DemoWorld(NOW, seed=1, customers=3))
+
+
+@pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
     with Runtime.open(settings, clock=fixed_clock(NOW)) as opened:
         yield opened
 
 
 @pytest.fixture
-def seeded(runtime: Runtime) -> SeedReport:
-    return seed_demo(runtime, seed=1, customers=3)
+def seeded(runtime: Runtime, database_template: Template) -> SeedReport:
+    return demo_data(runtime, database_template, seed=1, customers=3)

@@ -4,51 +4,67 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trackguard.privacy.export.trip_stream import TripSplitter
-from trackguard.tracking.trips import Fix, TripConfig, detect, usable_fixes
+from trackguard.privacy.export.trip_stream import PointText, TripFixes, TripSplitter
+from trackguard.tracking.trips import Fix, TripConfig, detect, path_length_m, usable_fixes
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Collect:
-    """A sink keeping each trip's points (the fixes' times)."""
+    """A sink keeping each trip's points (the lines: one fix time each)."""
 
     def __init__(self) -> None:
-        self.trips: list[list[datetime]] = []
+        self.trips: list[list[str]] = []
         self.open = False
 
-    def start(self, first: datetime) -> None:
+    def start(self) -> None:
         assert not self.open
         self.open = True
-        self.trips.append([first])
+        self.trips.append([])
 
-    def point(self, item: datetime) -> None:
-        assert self.open
-        self.trips[-1].append(item)
+    def write_points(self, lines: PointText, lo: int, hi: int) -> None:
+        assert self.open and 0 <= lo < hi <= len(lines)
+        self.trips[-1] += lines.lines(lo, hi).decode().splitlines()
 
     def end(self) -> None:
-        assert self.open
+        assert self.open and self.trips[-1]
         self.open = False
 
 
-def streamed(fixes: list[Fix], config: TripConfig, batch: int) -> list[list[datetime]]:
+def trip_fixes(fixes: list[Fix], config: TripConfig) -> TripFixes:
+    """Usable `fixes` as the splitter takes them; each point's line is its time."""
+    usable = usable_fixes(fixes)
+    text = "".join(f"{f.time.isoformat()}\n" for f in usable).encode()
+    ends = np.flatnonzero(np.frombuffer(text, np.uint8) == ord("\n")) + 1
+    return TripFixes(
+        np.array([(f.time - EPOCH) // timedelta(microseconds=1) for f in usable], np.int64),
+        np.array([f.lat for f in usable], np.float64),
+        np.array([f.lon for f in usable], np.float64),
+        np.array([config.moving(f) for f in usable], np.bool_),
+        PointText(text, ends.astype(np.int64)),
+    )
+
+
+def streamed(fixes: list[Fix], config: TripConfig, batch: int) -> list[list[str]]:
     sink = Collect()
-    splitter: TripSplitter[datetime] = TripSplitter(sink, config)
+    splitter = TripSplitter(sink, config)
     for i in range(0, len(fixes), batch):
-        splitter.add_batch((f, f.time) for f in fixes[i : i + batch])
+        splitter.add(trip_fixes(fixes[i : i + batch], config))
     splitter.close()
     assert not sink.open
     assert splitter.trips == len(sink.trips)
     return sink.trips
 
 
-def expected(fixes: list[Fix], config: TripConfig) -> list[list[datetime]]:
+def expected(fixes: list[Fix], config: TripConfig) -> list[list[str]]:
     points = usable_fixes(fixes)
     return [
-        [f.time for f in points if trip.start_time <= f.time <= trip.end_time]
+        [f.time.isoformat() for f in points if trip.start_time <= f.time <= trip.end_time]
         for trip in detect(fixes, config).trips
     ]
 
@@ -99,23 +115,35 @@ def test_a_drive_a_stop_and_a_drive_are_two_trips() -> None:
 
 def test_undecided_fixes_stay_few_on_a_long_drive() -> None:
     """A day of driving is written as it goes: the splitter never holds it all."""
-    held: list[int] = []
-
-    class Watch(Collect):
-        def point(self, item: datetime) -> None:
-            super().point(item)
-            held.append(len(splitter._run) + len(splitter._pending))
-
-    sink = Watch()
-    splitter: TripSplitter[datetime] = TripSplitter(sink, TripConfig())
-    moment = START
-    for i in range(20_000):
-        moment += timedelta(seconds=2)
-        fix = Fix(moment, 52.0 + i * 0.0002, 5.0, 50.0)
-        splitter.add(fix, fix.time)
+    sink = Collect()
+    splitter = TripSplitter(sink, TripConfig())
+    moment, held = START, []
+    for n in range(200):
+        fixes = []
+        for i in range(100):
+            moment += timedelta(seconds=2)
+            fixes.append(Fix(moment, 52.0 + (n * 100 + i) * 0.0002, 5.0, 50.0))
+        splitter.add(trip_fixes(fixes, TripConfig()))
+        held.append(splitter.held)
     splitter.close()
     assert len(sink.trips) == 1 and len(sink.trips[0]) == 20_000
-    assert max(held) < 200
+    assert max(held) <= 1  # only the last moving fix, already written
+
+
+def test_a_trip_as_long_as_the_minimum_distance_is_one_as_detect_finds() -> None:
+    """On the threshold, the length is summed fix by fix as `detect` does: the rounding of
+    a cumulative sum never decides."""
+    fixes = [
+        Fix(START + timedelta(seconds=10 * i), 52.0 + i * 0.000123456, 5.0 + i * 0.0000789, 30.0)
+        for i in range(12)
+    ]
+    fixes.append(Fix(fixes[-1].time + timedelta(minutes=10), fixes[-1].lat, fixes[-1].lon, 0.0))
+    length = path_length_m(fixes[:-1])  # the arrival stands where the last moving fix was
+    for minimum in (length, float(np.nextafter(length, np.inf))):
+        config = TripConfig(min_trip_distance_m=minimum, min_trip_duration=timedelta(hours=1))
+        for batch in (1, 5, 13):
+            assert streamed(fixes, config, batch) == expected(fixes, config), (minimum, batch)
+    assert len(expected(fixes, TripConfig(min_trip_distance_m=length))) == 1
 
 
 def test_a_halt_or_silence_exactly_at_the_threshold_splits_as_detect_does() -> None:

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from trackguard.errors import Forbidden
 from trackguard.mail import MailError
 from trackguard.privacy import requests as rights
+from trackguard.privacy.requests.outbox import Outbox
+from trackguard.privacy.requests.outbox import waiting as waiting_mail
 from trackguard.privacy.requests.verification import token_hash
 from trackguard.runtime import Runtime
 from trackguard.store.models import VerificationToken
@@ -163,13 +165,33 @@ def test_no_e_mail_on_file_means_no_token(
     assert row_counts() == before and not mails.messages
 
 
-def test_a_token_is_not_stored_when_the_mail_cannot_be_sent(
-    runtime: Runtime, add_customer: AddCustomer
+def test_a_token_the_relay_does_not_take_is_reported_kept_and_sent_later(
+    runtime: Runtime, add_customer: AddCustomer, mails: Inbox, clock: MovableClock
 ) -> None:
     request = new_access(runtime, add_customer())
     unreachable = runtime.settings.model_copy(update={"smtp_port": 1})
     broken = Runtime(unreachable, runtime.db, runtime.policy, runtime.vault, runtime.clock)
     with pytest.raises(MailError):
         rights.send_token(broken, request)
-    with runtime.db.session() as session:
-        assert session.scalars(select(VerificationToken)).all() == []
+    [waiting] = waiting_mail(runtime)
+    assert waiting.attempts == 1 and waiting.last_error == "ConnectionRefusedError"
+    assert not mails.messages
+    clock.advance(minutes=1)
+    assert Outbox(runtime).drain().delivered == 1
+    verified = rights.confirm_token(runtime, request, token_from(mails))
+    assert verified.status == "verified" and waiting_mail(runtime) == []
+
+
+def test_a_code_still_waiting_is_replaced_by_a_newer_one_and_never_sent_once_expired(
+    runtime: Runtime, add_customer: AddCustomer, mails: Inbox, clock: MovableClock
+) -> None:
+    request = new_access(runtime, add_customer())
+    unreachable = runtime.settings.model_copy(update={"smtp_port": 1})
+    broken = Runtime(unreachable, runtime.db, runtime.policy, runtime.vault, runtime.clock)
+    for _ in range(2):
+        with pytest.raises(MailError):
+            rights.send_token(broken, request)
+    assert len(waiting_mail(runtime)) == 1  # the first code's message went with its code
+    clock.advance(hours=25)
+    assert Outbox(runtime).drain().expired == 1
+    assert not mails.messages and waiting_mail(runtime) == []

@@ -39,6 +39,7 @@ from trackguard.store.models import (
     LegalHold,
     Objection,
     Order,
+    OutboxMessage,
     Payment,
     Position,
     ProcessingRestriction,
@@ -341,6 +342,17 @@ FACTORIES: dict[str, Callable[[World, bool, dict[str, Any]], Key]] = {
     ),
     "complaints": _simple(
         Complaint, filed_at=_now, channel="email", topic="delivery", body=b"sealed"
+    ),
+    "mail_outbox": _simple(
+        OutboxMessage,
+        recipient=b"sealed",
+        subject=b"sealed",
+        body=b"sealed",
+        purpose="privacy_rights",
+        audit_action="rights_request.notice_emailed",
+        queued_at=_now,
+        next_attempt_at=_now,
+        attempts=0,
     ),
     "consent_events": _simple(
         ConsentEvent,

@@ -83,3 +83,37 @@ def test_aged_partitions_are_dropped_and_the_rest_swept_row_wise(
     else:
         assert done.partitions_dropped == []
     assert run(runtime, as_of=NOW).total == 0
+
+
+def test_reports_count_the_fixes_a_position_block_holds(
+    runtime: Runtime, world: WorldFactory
+) -> None:
+    """A block row (positions.fixes = n) is n records to the report, whether its month
+    partition is dropped whole (PostgreSQL), swept row by row, or held."""
+    if runtime.db.dialect == "postgresql":
+        with runtime.db.engine.connect() as connection:
+            for month in (OLD_MONTH, HELD_MONTH, BOUNDARY_MONTH):
+                ensure_partition(connection, month)
+    with world() as w:
+        held_customer = make(w, "customers")[0]
+        owned = make(w, "devices")[0]
+        held_device = make(w, "devices", customer_id=held_customer)[0]
+        make(w, "positions", device_id=owned, fix_time=_at(date(2024, 1, 3)), fixes=60)
+        make(w, "positions", device_id=owned, fix_time=_at(date(2024, 1, 4)))  # a single fix
+        make(w, "positions", device_id=owned, fix_time=_at(date(2025, 3, 1), 0), fixes=30)
+        make(w, "positions", device_id=held_device, fix_time=_at(date(2024, 2, 1)), fixes=12)
+        place_hold(
+            w.session,
+            customer_id=held_customer,
+            reason="theft investigation",
+            placed_by="privacy-officer",
+            clock=lambda: NOW,
+        )
+
+    planned = plan(runtime, as_of=NOW)
+    done = run(runtime, as_of=NOW, batch_size=1)
+
+    for report in (planned, done):
+        row = report.row("location_history", "positions")
+        assert (row.count, row.held) == (60 + 1 + 30, 12)
+    assert _positions(runtime) == 1  # the held block row

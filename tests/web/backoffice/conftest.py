@@ -14,17 +14,20 @@ from sqlalchemy import select
 
 # Shared with the other web areas; named here so pytest and this area's tests find them.
 # (`anyio_backend` comes from tests/web/conftest.py.)
+from tests.database_templates import Template
+from tests.web.helpers import DEMO_CUSTOMERS
 from tests.web.helpers import Inbox as Inbox
 from tests.web.helpers import app as app
 from tests.web.helpers import clock as clock
+from tests.web.helpers import demo_world as demo_world
 from tests.web.helpers import inbox as inbox
 from tests.web.helpers import mails as mails
 from tests.web.helpers import post_form as post_form
 from tests.web.helpers import runtime as runtime
 from tests.web.helpers import sign_in as portal_sign_in
 from tests.web.helpers import token_in as token_in
+from tests.worlds import demo_data
 
-from trackguard.demo.seed import seed_demo
 from trackguard.demo.staff import DEMO_STAFF, DEMO_STAFF_PASSWORD
 from trackguard.privacy import requests as rights
 from trackguard.runtime import Runtime
@@ -64,8 +67,8 @@ def _secrets(runtime: Runtime, customer_id: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def world(runtime: Runtime) -> World:
-    report = seed_demo(runtime, customers=2)
+def world(runtime: Runtime, database_template: Template) -> World:
+    report = demo_data(runtime, database_template, customers=DEMO_CUSTOMERS)
     assert report.demo_customer_id is not None
     demo_id = report.demo_customer_id
     with runtime.db.session() as session:

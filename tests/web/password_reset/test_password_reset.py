@@ -13,9 +13,12 @@ from sqlalchemy import select
 from tests.web.privacy_centre.conftest import Inbox, MovableClock, World, post_form, sign_in
 
 from trackguard.demo.generate import DEMO_EMAIL, DEMO_PASSWORD
+from trackguard.mail import MailConfig, Mailer
+from trackguard.privacy.requests.outbox import Outbox, waiting
 from trackguard.runtime import Runtime
 from trackguard.store.models import AuditEntry, Customer
-from trackguard.web.password_reset.flow import MAX_LINKS_PER_HOUR
+from trackguard.web.auth.throttle import LoginThrottle
+from trackguard.web.password_reset.flow import MAX_LINKS_PER_HOUR, send_reset_link
 from trackguard.web.password_reset.tokens import ResetTokens, account_state
 
 pytestmark = pytest.mark.anyio
@@ -206,3 +209,28 @@ async def test_links_point_at_the_configured_address_never_at_the_request_host(
         assert link_in(mails).startswith(f"https://track.example.nl{NEW}?")
     finally:
         runtime.settings = settings
+
+
+def test_a_link_the_relay_does_not_take_waits_and_is_not_sent_once_expired(
+    runtime: Runtime, world: World, mails: Inbox, clock: MovableClock
+) -> None:
+    tokens = ResetTokens(b"k" * 32)
+    down = Mailer(MailConfig(port=1), clock=clock)  # nothing listens on port 1
+    for _ in range(2):
+        queued = send_reset_link(
+            runtime, tokens, LoginThrottle(), DEMO_EMAIL, link_base="http://x/r", mailer=down
+        )
+        assert queued
+    # The newer link replaced the older one still waiting; nothing went out yet.
+    [shown] = waiting(runtime)
+    assert shown.purpose == "security" and shown.last_error == "ConnectionRefusedError"
+    assert not mails.messages
+    clock.advance(minutes=1)
+    assert Outbox(runtime).drain().delivered == 1  # the relay is back
+    assert link_in(mails).startswith("http://x/r?token=")
+    send_reset_link(
+        runtime, tokens, LoginThrottle(), DEMO_EMAIL, link_base="http://x/r", mailer=down
+    )
+    clock.advance(hours=1)
+    assert Outbox(runtime).drain().expired == 1  # a dead link is not worth sending
+    assert len(mails.messages) == 1

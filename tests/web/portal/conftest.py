@@ -11,14 +11,15 @@ from sqlalchemy import select
 
 # Shared with the other web areas; named here so pytest and this area's tests find them.
 # (`anyio_backend` and `client` come from tests/web/conftest.py.)
-from tests.web.helpers import NOW
+from tests.database_templates import Template
+from tests.web.helpers import DEMO_CUSTOMERS, NOW
 from tests.web.helpers import app as app
 from tests.web.helpers import sign_in as sign_in
 from tests.web.helpers import signed_in as signed_in
 from tests.web.helpers import token_in as token_in
+from tests.worlds import DemoWorld, demo_data, world_if_taken
 
 from trackguard.clock import fixed_clock
-from trackguard.demo.seed import seed_demo
 from trackguard.runtime import Runtime
 from trackguard.settings import Settings
 from trackguard.store.base import new_id
@@ -40,14 +41,20 @@ class World:
 
 
 @pytest.fixture
+def demo_world(request: pytest.FixtureRequest) -> DemoWorld | None:
+    """The tests that take `world` start with the demo data (a copy of a template)."""
+    return world_if_taken(request, "world", DemoWorld(NOW, customers=DEMO_CUSTOMERS))
+
+
+@pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
     with Runtime.open(settings, clock=fixed_clock(NOW)) as opened:
         yield opened
 
 
 @pytest.fixture
-def world(runtime: Runtime) -> World:
-    report = seed_demo(runtime, customers=2)
+def world(runtime: Runtime, database_template: Template) -> World:
+    report = demo_data(runtime, database_template, customers=DEMO_CUSTOMERS)
     demo_id = report.demo_customer_id
     assert demo_id is not None
     with runtime.db.session() as session:

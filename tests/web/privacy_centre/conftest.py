@@ -13,18 +13,21 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 # Shared with the other web areas; named here so pytest and this area's tests find them.
+from tests.database_templates import Template
+from tests.web.helpers import DEMO_CUSTOMERS
 from tests.web.helpers import Inbox as Inbox
 from tests.web.helpers import MovableClock as MovableClock
 from tests.web.helpers import app as app
 from tests.web.helpers import clock as clock
+from tests.web.helpers import demo_world as demo_world
 from tests.web.helpers import inbox as inbox
 from tests.web.helpers import mails as mails
 from tests.web.helpers import post_form as post_form
 from tests.web.helpers import runtime as runtime
 from tests.web.helpers import sign_in as sign_in
 from tests.web.helpers import signed_in as signed_in
+from tests.worlds import demo_data
 
-from trackguard.demo.seed import seed_demo
 from trackguard.runtime import Runtime
 from trackguard.store.models import Customer
 
@@ -41,8 +44,8 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def world(runtime: Runtime) -> World:
-    report = seed_demo(runtime, customers=2)
+def world(runtime: Runtime, database_template: Template) -> World:
+    report = demo_data(runtime, database_template, customers=DEMO_CUSTOMERS)
     assert report.demo_customer_id is not None
     with runtime.db.session() as session:
         other = session.scalar(

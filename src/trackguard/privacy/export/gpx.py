@@ -1,15 +1,30 @@
 """A GPX 1.1 document written as it goes: one `<trk>` per trip, one `<trkpt>` per fix.
 
 gpxpy and ElementTree build the whole tree in memory; ten million points do not
-fit, so the elements are written as text with every value escaped. Element order
-follows the GPX 1.1 schema (trkpt: ele, time, sat; trk: name, number, trkseg).
+fit, so the elements are written as text with every value escaped. Track points
+are formatted a batch at a time (`trkpt_lines`, numpy: no Python per point) and
+written as slices of that text. Element order follows the GPX 1.1 schema
+(trkpt: ele, time, sat; trk: name, number, trkseg).
 """
 
 from __future__ import annotations
 
 import re
-from typing import NamedTuple, TextIO
+from dataclasses import dataclass
+from typing import TextIO
 from xml.sax.saxutils import escape, quoteattr
+
+import numpy as np
+
+from trackguard.privacy.export.text_columns import (
+    Floats,
+    TextMatrix,
+    constant,
+    decimals,
+    join_rows,
+    present_only,
+)
+from trackguard.privacy.export.trip_stream import PointText
 
 GPX_NAMESPACE = "http://www.topografix.com/GPX/1/1"
 GPX_SCHEMA = "http://www.topografix.com/GPX/1/1/gpx.xsd"
@@ -22,29 +37,63 @@ def xml_text(value: str) -> str:
     return escape(_NOT_XML.sub("", value))
 
 
-class TrackPoint(NamedTuple):
-    """What a `<trkpt>` shows of a fix; `time` is ISO 8601 UTC text. A named tuple: one is
-    made per position, and a tuple is the cheapest thing to make."""
+@dataclass(frozen=True)
+class TrackPoints:
+    """What `<trkpt>` elements show of fixes, column by column (NaN: not known)."""
 
-    lat: float
-    lon: float
-    time: str
-    altitude: float | None
-    satellites: int | None
+    lat: Floats
+    lon: Floats
+    time_text: TextMatrix  # ISO 8601 UTC without the "Z" (`iso_utc_text`)
+    altitude: Floats
+    satellites: Floats
+
+
+def trkpt_lines(points: TrackPoints) -> PointText:
+    """One `<trkpt>` line per point: lat/lon to 6 decimals, ele to 1, sat when >= 0."""
+    count = len(points.lat)
+    if not count:
+        return PointText(b"", np.zeros(0, np.int64))
+    has_ele = ~np.isnan(points.altitude)
+    sats = points.satellites
+    with np.errstate(invalid="ignore"):
+        has_sat = sats >= 0  # False for NaN
+    fields = [
+        constant(count, b'<trkpt lat="'),
+        decimals(points.lat, 6, shortest=False),
+        constant(count, b'" lon="'),
+        decimals(points.lon, 6, shortest=False),
+        constant(count, b'">'),
+        present_only(constant(count, b"<ele>"), has_ele),
+        decimals(points.altitude, 1, shortest=False),
+        present_only(constant(count, b"</ele>"), has_ele),
+        constant(count, b"<time>"),
+        points.time_text,
+        constant(count, b"Z</time>"),
+        present_only(constant(count, b"<sat>"), has_sat),
+        decimals(np.where(has_sat, np.trunc(sats), np.nan), 0, shortest=False),
+        present_only(constant(count, b"</sat>"), has_sat),
+        constant(count, b"</trkpt>\n"),
+    ]
+    text = join_rows(fields)
+    ends = np.flatnonzero(np.frombuffer(text, np.uint8) == ord("\n")).astype(np.int64) + 1
+    return PointText(text, ends)
 
 
 class GpxWriter:
-    """Writes `tracks.gpx` to `out`: `open`, then trips (`start`/`point`/`end`), `close`."""
+    """Writes `tracks.gpx` to `out` (a text stream over a byte stream, written through its
+    `.buffer`): `open`, then trips (`start`/`write_points`/`end`), `close`."""
 
     def __init__(self, out: TextIO, *, creator: str) -> None:
-        self.out = out
+        out.flush()
+        self.out = out  # kept: closing (or collecting) the wrapper closes its buffer
+        self._bytes = out.buffer
         self.creator = creator
         self.track_name = ""
         self.tracks = 0
         self.points = 0
 
     def open(self, *, name: str, time: str) -> None:
-        self.out.write(
+        self._text(
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<gpx version="1.1" creator={quoteattr(self.creator)} xmlns="{GPX_NAMESPACE}" '
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
@@ -52,25 +101,22 @@ class GpxWriter:
             f"<metadata><name>{xml_text(name)}</name><time>{xml_text(time)}</time></metadata>\n"
         )
 
-    def start(self, first: TrackPoint) -> None:
+    def start(self) -> None:
         self.tracks += 1
-        self.out.write(
+        self._text(
             f"<trk><name>{xml_text(self.track_name)}</name><number>{self.tracks}</number><trkseg>\n"
         )
-        self.point(first)
 
-    def point(self, item: TrackPoint) -> None:
-        self.points += 1
-        ele = "" if item.altitude is None else f"<ele>{item.altitude:.1f}</ele>"
-        sats = item.satellites
-        sat = "" if sats is None or sats < 0 else f"<sat>{int(sats)}</sat>"
-        self.out.write(
-            f'<trkpt lat="{item.lat:.6f}" lon="{item.lon:.6f}">{ele}'
-            f"<time>{item.time}</time>{sat}</trkpt>\n"
-        )
+    def write_points(self, lines: PointText, lo: int, hi: int) -> None:
+        """Lines `lo` to `hi` of `lines` (`trkpt_lines`) as points of the open track."""
+        self.points += hi - lo
+        self._bytes.write(lines.lines(lo, hi))
 
     def end(self) -> None:
-        self.out.write("</trkseg></trk>\n")
+        self._text("</trkseg></trk>\n")
 
     def close(self) -> None:
-        self.out.write("</gpx>\n")
+        self._text("</gpx>\n")
+
+    def _text(self, text: str) -> None:
+        self._bytes.write(text.encode())

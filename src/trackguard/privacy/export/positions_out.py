@@ -2,28 +2,41 @@
 
 One pass over the rows feeds both files: rows are read from a streaming cursor
 (server-side on PostgreSQL), each a single fix or an hour's block
-(`tracking.position_blocks`), decrypted with the key its `key_ref` names; each
-hour's fixes are written as CSV rows and handed to the trip splitter, which
-writes the GPX track points of trips. Only rows encrypted under the subject's own location key are
-exported: a tracker that changed hands keeps its earlier owner's positions under
-that owner's key, and those are not this subject's data.
+(`tracking.position_blocks`), decrypted with the key its `key_ref` names. Whole
+hours are gathered into batches of about `BATCH_FIXES` fixes, and each batch is
+handled column by column (numpy, `fix_arrays` and `text_columns`): its CSV rows
+are formatted at once (and compressed into the ZIP on a second thread), its
+usable fixes' `<trkpt>` lines too, and the trip splitter (`trip_stream`) picks
+the lines of trips out of them. Python does work per batch and per trip, not
+per position. Only rows encrypted under the subject's
+own location key are exported: a tracker that changed hands keeps its earlier
+owner's positions under that owner's key, and those are not this subject's data.
 """
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TextIO
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trackguard.errors import VaultError
-from trackguard.privacy.export.gpx import GpxWriter, TrackPoint
-from trackguard.privacy.export.trip_stream import TripSplitter
+from trackguard.privacy.export.background_write import BackgroundWriter
+from trackguard.privacy.export.fix_arrays import FALSE, TRUE, UNKNOWN, FixArrays
+from trackguard.privacy.export.gpx import GpxWriter, TrackPoints, trkpt_lines
+from trackguard.privacy.export.text_columns import (
+    TextMatrix,
+    choices,
+    constant,
+    decimals,
+    join_rows,
+    strings,
+)
+from trackguard.privacy.export.trip_stream import TripFixes, TripSplitter, moving_flags
 from trackguard.store.models.tracking import Position
 from trackguard.tracking.positions import (
     StoredRow,
@@ -32,7 +45,7 @@ from trackguard.tracking.positions import (
     stored_row_columns,
     subject_of_key_ref,
 )
-from trackguard.tracking.trips import Fix, TripConfig
+from trackguard.tracking.trips import TripConfig
 from trackguard.vault import Vault
 
 CSV_COLUMNS = (
@@ -53,7 +66,9 @@ CSV_COLUMNS = (
     "attributes",
     "received_at",
 )
-BATCH_ROWS = 5_000
+BATCH_ROWS = 500  # blocks of an hour each: a bounded fetch, whatever the row kind
+# Fixes handled at once: enough that numpy's per-call cost vanishes, few enough to stay small.
+BATCH_FIXES = 8_192
 
 
 @dataclass(frozen=True)
@@ -82,44 +97,74 @@ def export_positions(
     gpx: GpxWriter,
     *,
     batch_rows: int = BATCH_ROWS,
+    batch_fixes: int = BATCH_FIXES,
     trip_config: TripConfig | None = None,
 ) -> PositionCounts:
-    """Write the header and every readable position of `devices` (see module doc)."""
-    writer = csv.writer(csv_out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    """Write the header and every readable position of `devices` (see module doc).
+
+    `csv_out` and `gpx.out` are text streams over byte streams (`.buffer`): rows are
+    formatted as bytes and written there; positions.csv from a second thread.
+    """
+    csv_out.write(",".join(CSV_COLUMNS) + "\n")
+    csv_out.flush()
     counts = _Counts()
     own_refs: dict[str, bool] = {}
-    dialect = session.get_bind().dialect.name
-    for device in devices:
-        gpx.track_name = device.label
-        splitter: TripSplitter[TrackPoint] = TripSplitter(gpx, trip_config)
-        out = _HourWriter(session, vault, subject_id, device, writer, splitter, counts)
-        query = (
-            select(*stored_row_columns(dialect))
-            .where(Position.device_id == device.id)
-            .order_by(Position.fix_time)
-            .execution_options(yield_per=batch_rows)
-        )
-        hour = ""  # the hour (ISO text prefix) whose rows `pending` holds
-        pending: list[StoredRow] = []
-        # Core, not ORM: plain rows, no per-row ORM loading machinery.
-        for batch in session.connection().execute(query).partitions():
-            for row in batch:
-                key_ref = row[2]
-                own = own_refs.get(key_ref)
-                if own is None:
-                    own = own_refs[key_ref] = _names_subject(key_ref, subject_id)
-                if not own:
-                    continue
-                # A late fix lands inside its hour's block: an hour is written in one go.
-                row_hour = iso_of_stored(row[0])[:13]
-                if row_hour != hour:
-                    out.write(pending)
-                    hour, pending = row_hour, []
-                pending.append(tuple(row))  # type: ignore[arg-type]
-        out.write(pending)
-        splitter.close()
+    config = trip_config or TripConfig()
+    with BackgroundWriter(csv_out.buffer) as csv_bytes:
+        for device in devices:
+            gpx.track_name = device.label
+            splitter = TripSplitter(gpx, config)
+            out = _BatchWriter(
+                session, vault, subject_id, device, csv_bytes, splitter, config, counts
+            )
+            batches = _hour_batches(
+                session, device.id, subject_id, own_refs, batch_rows, batch_fixes
+            )
+            for rows in batches:
+                out.write(rows)
+            splitter.close()
     return PositionCounts(counts.rows, counts.unreadable, gpx.tracks, gpx.points)
+
+
+def _hour_batches(
+    session: Session,
+    device_id: str,
+    subject_id: str,
+    own_refs: dict[str, bool],
+    batch_rows: int,
+    batch_fixes: int,
+) -> Iterator[list[StoredRow]]:
+    """The device's rows under the subject's key, oldest first, in batches of whole hours
+    holding at least `batch_fixes` fixes (the last may hold fewer)."""
+    query = (
+        select(*stored_row_columns(session.get_bind().dialect.name))
+        .where(Position.device_id == device_id)
+        .order_by(Position.fix_time)
+        .execution_options(yield_per=batch_rows)
+    )
+    hour = ""  # the hour (ISO text prefix) of the last row in `pending`
+    pending: list[StoredRow] = []
+    pending_fixes = 0
+    # Core, not ORM: plain rows, no per-row ORM loading machinery.
+    for batch in session.connection().execute(query).partitions():
+        for row in batch:
+            key_ref = row[2]
+            own = own_refs.get(key_ref)
+            if own is None:
+                own = own_refs[key_ref] = _names_subject(key_ref, subject_id)
+            if not own:
+                continue
+            # A late fix lands inside its hour's block: a batch holds whole hours.
+            row_hour = iso_of_stored(row[0])[:13]
+            if row_hour != hour:
+                if pending_fixes >= batch_fixes:
+                    yield pending
+                    pending, pending_fixes = [], 0
+                hour = row_hour
+            pending.append(tuple(row))  # type: ignore[arg-type]
+            pending_fixes += row[3] or 1
+    if pending:
+        yield pending
 
 
 @dataclass
@@ -129,15 +174,16 @@ class _Counts:
 
 
 @dataclass
-class _HourWriter:
-    """Writes one device's fixes an hour at a time, as CSV rows and trip points."""
+class _BatchWriter:
+    """Writes one device's fixes a batch at a time, as CSV rows and trip points."""
 
     session: Session
     vault: Vault
     subject_id: str
     device: ExportDevice
-    csv_writer: Any
-    splitter: TripSplitter[TrackPoint]
+    csv_out: BackgroundWriter
+    splitter: TripSplitter
+    config: TripConfig
     counts: _Counts
 
     def write(self, rows: list[StoredRow]) -> None:
@@ -153,46 +199,103 @@ class _HourWriter:
             unreadable=unreadable,
         )
         self.counts.unreadable += sum(unreadable)
-        csv_rows = []
-        track: list[tuple[Fix, TrackPoint]] = []
-        device_id, default_protocol = self.device.id, self.device.protocol
-        parse_time = datetime.fromisoformat
-        for row in fixes.rows():
-            t, r, lat, lon, speed, course, altitude, satellites, valid = row[:9]
-            battery, ignition, motion, alarm, protocol, attributes = row[9:]
-            time = t + "Z"
-            csv_rows.append(
-                (
-                    device_id,
-                    time,
-                    lat,
-                    lon,
-                    speed,
-                    course,
-                    altitude,
-                    satellites,
-                    _FLAG[valid],
-                    battery,
-                    _FLAG[ignition],
-                    _FLAG[motion],
-                    alarm,
-                    protocol or default_protocol,
-                    _dumps(attributes) if attributes else "",
-                    r + "Z",
-                )
-            )
-            track.append(
-                (
-                    Fix(parse_time(t), lat, lon, speed, valid, ignition, motion),
-                    TrackPoint(lat, lon, time, altitude, satellites),
-                )
-            )
-        self.csv_writer.writerows(csv_rows)
-        self.counts.rows += len(csv_rows)
-        self.splitter.add_batch(track)
+        if not len(fixes):
+            return
+        arrays = FixArrays.of(fixes)
+        self.csv_out.write(csv_rows(self.device, arrays))
+        self.counts.rows += len(arrays)
+        self.splitter.add(_trip_fixes(arrays, self.config))
 
 
-_FLAG = {None: "", True: "true", False: "false"}
+def csv_rows(device: ExportDevice, fixes: FixArrays) -> bytes:
+    """The CSV rows (`CSV_COLUMNS`) of `fixes`, quoted as the csv module would."""
+    count = len(fixes)
+
+    def text(value: str) -> TextMatrix:
+        return constant(count, value.encode())
+
+    return join_rows(
+        [
+            text(f"{_csv_field(device.id)},"),
+            fixes.time_text,
+            text("Z,"),
+            decimals(fixes.lat, 6, shortest=True),
+            text(","),
+            decimals(fixes.lon, 6, shortest=True),
+            text(","),
+            decimals(fixes.speed, 6, shortest=True),
+            text(","),
+            decimals(fixes.course, 6, shortest=True),
+            text(","),
+            decimals(fixes.altitude, 6, shortest=True),
+            text(","),
+            decimals(fixes.satellites, 0, shortest=True),
+            text(","),
+            choices(fixes.valid, _FLAG_TEXT),
+            text(","),
+            decimals(fixes.battery, 6, shortest=True),
+            text(","),
+            choices(fixes.ignition, _FLAG_TEXT),
+            text(","),
+            choices(fixes.motion, _FLAG_TEXT),
+            text(","),
+            _text_column(fixes.alarm, None),
+            text(","),
+            _text_column(fixes.protocol, device.protocol),
+            text(","),
+            _attributes_column(fixes.attributes),
+            text(","),
+            fixes.received_text,
+            text("Z\n"),
+        ]
+    )
+
+
+def _trip_fixes(fixes: FixArrays, config: TripConfig) -> TripFixes:
+    """The usable fixes (`FixArrays.usable`) as the trip splitter takes them."""
+    keep = fixes.usable()
+    every = bool(keep.all())
+
+    def pick(column: Any) -> Any:
+        return column if every else column[keep]
+
+    lat, lon, time_text = pick(fixes.lat), pick(fixes.lon), pick(fixes.time_text)
+    moving = moving_flags(
+        config, pick(fixes.speed), pick(fixes.ignition), true=TRUE, unknown=UNKNOWN
+    )
+    points = TrackPoints(lat, lon, time_text, pick(fixes.altitude), pick(fixes.satellites))
+    return TripFixes(pick(fixes.time_us), lat, lon, moving, trkpt_lines(points))
+
+
+def _text_column(values: list[Any], default: str | None) -> TextMatrix:
+    """A text column (`default` where empty), few distinct values as a rule."""
+    distinct = list(dict.fromkeys(values))
+    texts = [_csv_field(str(v) if v else default).encode() for v in distinct]
+    if len(distinct) == 1:
+        return constant(len(values), texts[0])
+    index = {v: n for n, v in enumerate(distinct)}
+    codes = np.fromiter(map(index.__getitem__, values), np.intp, len(values))
+    return choices(codes, texts)
+
+
+def _attributes_column(values: list[Any]) -> TextMatrix:
+    if not any(values):
+        return np.zeros((len(values), 0), np.uint8)
+    return strings([_csv_field(_dumps(a)) if a else None for a in values])
+
+
+def _csv_field(value: str | None) -> str:
+    """One field as csv.writer's QUOTE_MINIMAL writes it (and quoted on a CR too)."""
+    if value is None:
+        return ""
+    value = value.replace("\0", "")
+    if any(c in value for c in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+_FLAG_TEXT = [b"", b"", b""]
+_FLAG_TEXT[FALSE], _FLAG_TEXT[TRUE], _FLAG_TEXT[UNKNOWN] = b"false", b"true", b""
 _dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 

@@ -11,20 +11,20 @@
 The last four happen in one transaction with the status change, so the purpose gate
 sees the new state the moment the request is completed. Export and erasure run in
 their own transactions: the request is marked in progress first, and stays so if
-they fail, so `complete` can be run again.
+they fail, so `complete` can be run again. The notice of the outcome is queued with
+the completion and e-mailed once it has committed (`outbox`).
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
 from trackguard.clock import as_utc
-from trackguard.mail import Mailer, MailError
+from trackguard.mail import Mailer
 from trackguard.privacy.requests import notices, rectification
 from trackguard.privacy.requests.kinds import RequestError, Status
 from trackguard.privacy.requests.records import (
@@ -47,8 +47,6 @@ from trackguard.privacy.requests.workflow import move
 from trackguard.runtime import Runtime
 from trackguard.store.models import Customer, RightsRequest
 
-log = logging.getLogger(__name__)
-
 EXPORT_TYPES = frozenset({"access", "portability"})
 IN_TRANSACTION_TYPES = frozenset({"rectification", "restriction", "objection", "withdrawal"})
 # How a withdrawal made through a rights request reached us (consent_events.channel).
@@ -58,8 +56,9 @@ WITHDRAWAL_CHANNEL = "rights_request"
 @dataclass(frozen=True)
 class Completed:
     request: RequestView
-    emailed: bool  # the outcome was e-mailed to the subject
+    emailed: bool  # the relay took the notice of the outcome
     export_path: Path | None = None
+    queued: bool = False  # a notice was queued (if not `emailed`, `serve` retries it)
 
 
 def complete_request(
@@ -69,7 +68,14 @@ def complete_request(
     actor: Actor = OPERATOR,
     mailer: Mailer | None = None,
 ) -> Completed:
-    """Carry out a verified (or in-progress) request and mark it completed."""
+    """Carry out a verified (or in-progress) request and mark it completed; the notice for
+    the subject is e-mailed after the completion commits."""
+    done, message = _complete(runtime, request_id, actor)
+    emailed = History(runtime).deliver(message, mailer)
+    return replace(done, emailed=emailed, queued=message is not None)
+
+
+def _complete(runtime: Runtime, request_id: str, actor: Actor) -> tuple[Completed, str | None]:
     history = History(runtime)
     with runtime.db.session() as session:
         request = load(session, request_id, for_update=True)
@@ -82,17 +88,17 @@ def complete_request(
         if kind == "erasure" and is_erased(customer) and request.status == Status.IN_PROGRESS:
             # Erased by an earlier run that stopped before recording completion.
             gone = Contact(customer.id, None, customer.language or "nl")
-            return _finish_erasure(session, history, request, gone, actor, mailer)
+            return _finish_erasure(session, history, request, gone, actor)
         require_active(customer)
         if kind in IN_TRANSACTION_TYPES:
-            return _complete_here(session, runtime, history, request, customer, actor, mailer)
+            return _complete_here(session, runtime, history, request, customer, actor)
         contact = contact_of(session, runtime.vault, customer)
         if request.status == Status.VERIFIED:
             move(history, session, request, Status.IN_PROGRESS, actor)
     if kind in EXPORT_TYPES:
-        return _complete_export(runtime, history, request_id, contact, actor, mailer)
+        return _complete_export(runtime, history, request_id, contact, actor)
     if kind == "erasure":
-        return _complete_erasure(runtime, history, request_id, contact, actor, mailer)
+        return _complete_erasure(runtime, history, request_id, contact, actor)
     raise RequestError(f"no completion for request type '{kind}'")
 
 
@@ -103,8 +109,7 @@ def _complete_here(
     request: RightsRequest,
     customer: Customer,
     actor: Actor,
-    mailer: Mailer | None,
-) -> Completed:
+) -> tuple[Completed, str | None]:
     if request.status == Status.VERIFIED:
         move(history, session, request, Status.IN_PROGRESS, actor)
     contact = contact_of(session, runtime.vault, customer)
@@ -112,7 +117,7 @@ def _complete_here(
     corrections = (request.details or {}).get("corrections")
     if isinstance(corrections, dict) and "email" in corrections:
         contact = contact_of(session, runtime.vault, customer)  # tell the corrected address
-    return _finish(session, history, request, contact, outcome, actor, mailer, categories)
+    return _finish(session, history, request, contact, outcome, actor, categories)
 
 
 def _apply(
@@ -179,13 +184,8 @@ def _apply(
 
 
 def _complete_export(
-    runtime: Runtime,
-    history: History,
-    request_id: str,
-    contact: Contact,
-    actor: Actor,
-    mailer: Mailer | None,
-) -> Completed:
+    runtime: Runtime, history: History, request_id: str, contact: Contact, actor: Actor
+) -> tuple[Completed, str | None]:
     from trackguard.privacy.export import write_export
 
     with runtime.db.session() as session:
@@ -203,63 +203,34 @@ def _complete_export(
     outcome = notices.export_outcome(path.name, contact.language)
     with runtime.db.session() as session:
         request = load(session, request_id, for_update=True)
-        done = _finish(session, history, request, contact, outcome, actor, mailer, ())
-    return Completed(done.request, done.emailed, path)
+        done, message = _finish(session, history, request, contact, outcome, actor, ())
+    return replace(done, export_path=path), message
 
 
 def _complete_erasure(
-    runtime: Runtime,
-    history: History,
-    request_id: str,
-    contact: Contact,
-    actor: Actor,
-    mailer: Mailer | None,
-) -> Completed:
+    runtime: Runtime, history: History, request_id: str, contact: Contact, actor: Actor
+) -> tuple[Completed, str | None]:
     from trackguard.privacy.erasure import erase_subject
 
     erase_subject(runtime, contact.customer_id, request_id=request_id, actor=actor.name)
     with runtime.db.session() as session:
         request = load(session, request_id, for_update=True)
-        return _finish_erasure(session, history, request, contact, actor, mailer)
+        return _finish_erasure(session, history, request, contact, actor)
 
 
 def _finish_erasure(
-    session: Session,
-    history: History,
-    request: RightsRequest,
-    contact: Contact,
-    actor: Actor,
-    mailer: Mailer | None,
-) -> Completed:
+    session: Session, history: History, request: RightsRequest, contact: Contact, actor: Actor
+) -> tuple[Completed, str | None]:
     # The erasure wrote its outcome (counts) and the notice for the subject onto the
     # request; that notice is what the subject is e-mailed, at the address read before
-    # the keys were destroyed. No audit entry links to the subject any more.
+    # the keys were destroyed. No audit entry links to the subject any more, and the
+    # queued message belongs to nobody on file (it goes once delivered, or by retention).
     told = [e.notice for e in events_of(session, request.id) if e.notice]
     move(history, session, request, Status.COMPLETED, actor, link_subject=False)
     request.completed_at = history.now()
     notice = notices.completion_notice(request.type, told[-1] if told else "", contact.language)
-    emailed = _tell(session, history, contact, notice, actor, mailer, link_subject=False)
-    return Completed(view(request, history.now()), emailed)
-
-
-def _tell(
-    session: Session,
-    history: History,
-    contact: Contact,
-    notice: notices.Notice,
-    actor: Actor,
-    mailer: Mailer | None,
-    *,
-    link_subject: bool = True,
-) -> bool:
-    """The work is done whether or not the e-mail goes out: a failure is reported, not raised."""
-    try:
-        return history.tell(
-            session, contact, notice, actor, mailer=mailer, link_subject=link_subject
-        )
-    except MailError as exc:
-        log.warning("request outcome not e-mailed: %s", exc)
-        return False
+    message = history.tell(session, contact, notice, link_subject=False)
+    return Completed(view(request, history.now()), emailed=False), message
 
 
 def _finish(
@@ -269,9 +240,8 @@ def _finish(
     contact: Contact,
     outcome: str,
     actor: Actor,
-    mailer: Mailer | None,
     categories: tuple[str, ...],
-) -> Completed:
+) -> tuple[Completed, str | None]:
     notice = notices.completion_notice(request.type, outcome, contact.language)
     move(
         history,
@@ -284,5 +254,5 @@ def _finish(
     )
     request.completed_at = history.now()
     request.outcome = outcome
-    emailed = _tell(session, history, contact, notice, actor, mailer)
-    return Completed(view(request, history.now()), emailed)
+    message = history.tell(session, contact, notice)
+    return Completed(view(request, history.now()), emailed=False), message

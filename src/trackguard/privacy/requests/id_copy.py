@@ -60,7 +60,8 @@ class Review:
     request: RequestView
     accepted: bool
     missing: tuple[str, ...]  # blackout items not covered
-    emailed: bool  # a rejection was e-mailed to the subject
+    emailed: bool  # a rejection was e-mailed to the subject (the relay took it)
+    queued: bool = False  # a rejection was queued for them (retried by `serve` if not taken)
 
 
 def blackout_keys(policy: Policy) -> tuple[str, ...]:
@@ -161,7 +162,7 @@ def review_id_copy(
         }
         document.reviewed_by = reviewer.name
         document.verification_ended_at = now
-        emailed = False
+        message = None
         if accepted:
             mark_verified(history, session, request, Method.ID_COPY, reviewer)
         else:
@@ -176,12 +177,14 @@ def review_id_copy(
                 notice=notice.record,
                 categories=(GOVERNMENT_ID,),
             )
-            emailed = history.tell(session, contact, notice, reviewer, mailer=mailer)
+            message = history.tell(session, contact, notice)
         # Verification has ended: the copy goes now, whatever the outcome (`mark_verified`
         # deletes it on acceptance).
         session.flush()
         discard_id_copies(session, request.id)
-        return Review(view(request, now), accepted, missing, emailed)
+        reviewed = view(request, now)
+    emailed = history.deliver(message, mailer)
+    return Review(reviewed, accepted, missing, emailed, queued=message is not None)
 
 
 def _check_applies(policy: Policy, request: RightsRequest) -> None:

@@ -2,7 +2,8 @@
 
 Every step of a request writes one `request_events` row (what happened, who did
 it, what the subject was told) and one audit entry, in the caller's transaction,
-so the step and its record commit together or not at all.
+so the step and its record commit together or not at all. A notice for the subject
+is queued in that transaction too and delivered after it commits (`outbox`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from trackguard.mail import Mailer
 from trackguard.privacy.audit import AuditLog
 from trackguard.privacy.requests.deadlines import is_overdue
 from trackguard.privacy.requests.notices import Notice
+from trackguard.privacy.requests.outbox import Outbox
 from trackguard.privacy.requests.subjects import Contact
 from trackguard.runtime import Runtime
 from trackguard.store.models import Customer, IdentityDocument, RequestEvent, RightsRequest
@@ -166,6 +168,7 @@ class History:
         runtime.policy.purpose(RIGHTS_PURPOSE)  # PolicyError if the policy lacks it
         self.runtime = runtime
         self.audit = AuditLog(runtime.clock)
+        self.outbox = Outbox(runtime)
 
     def now(self) -> datetime:
         return as_utc(self.runtime.clock())
@@ -210,34 +213,36 @@ class History:
         session: Session,
         contact: Contact,
         notice: Notice,
-        actor: Actor,
         *,
-        mailer: Mailer | None = None,
         link_subject: bool = True,
-    ) -> bool:
-        """E-mail `notice` to the address on file; False when there is none.
+        not_after: datetime | None = None,
+        replaces: str | None = None,
+    ) -> str | None:
+        """Queue `notice` for the address on file in the caller's transaction; returns the
+        message id to `deliver` after commit, or None when there is no address.
 
-        A failed delivery raises MailError, so the caller's step rolls back with it.
-        """
+        `link_subject=False` after an erasure: the message belongs to nobody on file."""
         if contact.email is None:
-            return False
-        sender = mailer or Mailer.from_settings(self.runtime.settings, clock=self.runtime.clock)
-        sender.send(
-            contact.email,
-            notice.subject,
-            notice.body,
-            reply_to=self.runtime.policy.controller.privacy_contact.email,
-        )
-        self.audit.append(
+            return None
+        return self.outbox.queue(
             session,
-            actor=actor.name,
-            role=actor.role,
+            customer_id=contact.customer_id if link_subject else None,
+            to=contact.email,
+            subject=notice.subject,
+            body=notice.body,
             purpose=RIGHTS_PURPOSE,
-            subject_id=contact.customer_id if link_subject else None,
-            categories=[EMAIL_CATEGORY, REQUEST_CATEGORY],
-            action="rights_request.notice_emailed",
+            audit_action="rights_request.notice_emailed",
+            reply_to=self.runtime.policy.controller.privacy_contact.email,
+            not_after=not_after,
+            replaces=replaces,
         )
-        return True
+
+    def deliver(self, message_id: str | None, mailer: Mailer | None = None) -> bool:
+        """After commit: hand the queued notice to the relay. False when there was none or
+        the relay did not take it now (it stays queued and `serve` retries it)."""
+        if message_id is None:
+            return False
+        return message_id in Outbox(self.runtime, mailer).deliver([message_id])
 
     def _event_time(self, session: Session, request_id: str) -> datetime:
         # Events are shown in time order; steps within one clock tick (a fixed test clock,

@@ -6,6 +6,9 @@
   address the requester gives) and stores only its SHA-256. `confirm_token` accepts
   it once, within `TOKEN_LIFETIME`; a new token replaces older ones. Wrong guesses
   count against the current token, which stops working after `MAX_FAILED_ATTEMPTS`.
+  The message goes out after the token is committed; when the relay does not take it
+  at once, MailError tells the caller, and the message stays queued (retried while
+  the token lives, dropped when a newer token replaces it; see `outbox`).
 
 Only when neither can prove identity is an ID copy asked for (see `id_copy`).
 """
@@ -24,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from trackguard.clock import as_utc
 from trackguard.errors import Forbidden, TrackguardError
-from trackguard.mail import Mailer
+from trackguard.mail import Mailer, MailError
 from trackguard.privacy.requests.kinds import RequestError, Status
 from trackguard.privacy.requests.notices import token_notice
 from trackguard.privacy.requests.records import (
@@ -143,9 +146,17 @@ def send_token(
         )
         notice = token_notice(request.type, token, expires, contact.language)
         history.step(session, request, "token_sent", actor, notice=notice.record)
-        # Sent inside the transaction: if the relay refuses, no token is stored.
-        history.tell(session, contact, notice, actor, mailer=mailer)
-        return TokenSent(view(request, now), expires)
+        # A newer code replaces a message still waiting with an older one; a code that
+        # has expired is not worth sending.
+        message = history.tell(
+            session, contact, notice, not_after=expires, replaces=f"token:{request.id}"
+        )
+        sent = TokenSent(view(request, now), expires)
+    if not history.deliver(message, mailer):
+        # The token is stored and its message queued (retried while the token lives), but
+        # the subject is waiting for it now: say so, so they can ask again or use a session.
+        raise MailError("the relay did not take the message now")
+    return sent
 
 
 def confirm_token(

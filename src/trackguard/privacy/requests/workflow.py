@@ -11,6 +11,9 @@ statement says so. A step that is not allowed raises and changes nothing.
   first deadline, needs a reason, and must be told to the subject within the first
   deadline (e-mailed to the address on file and kept as the event's notice).
 * `refuse` needs a reason, told to the subject the same way.
+
+A notice is queued in the step's transaction and e-mailed after it commits (`outbox`):
+a relay that is down delays the notice, it neither undoes the step nor is lost.
 """
 
 from __future__ import annotations
@@ -71,11 +74,13 @@ class Submitted:
 
 @dataclass(frozen=True)
 class Told:
-    """A step whose notice went to the subject: `emailed` False when no address is on file
-    (then the operator must tell them another way)."""
+    """A step whose notice went to the subject. `emailed`: the relay took it. `queued`
+    without `emailed`: the relay did not take it now; it waits in the outbox and `serve`
+    retries it. Neither: no address is on file, so the operator must tell them another way."""
 
     request: RequestView
     emailed: bool
+    queued: bool = False
 
 
 def customer_id_for_email(runtime: Runtime, email: str) -> str:
@@ -223,8 +228,9 @@ def extend(
         contact = contact_of(session, runtime.vault, customer)
         notice = extension_notice(runtime.policy, reason, extension.due, contact.language)
         history.step(session, request, "extended", actor, notice=notice.record)
-        emailed = history.tell(session, contact, notice, actor, mailer=mailer)
-        return Told(view(request, now), emailed)
+        message = history.tell(session, contact, notice)
+        extended = view(request, now)
+    return _told(history, extended, message, mailer)
 
 
 def refuse(
@@ -251,10 +257,16 @@ def refuse(
             runtime.policy, request.type, reason, contact.language if contact else "nl"
         )
         history.step(session, request, Status.REFUSED, actor, notice=notice.record)
-        emailed = False
-        if contact is not None:
-            emailed = history.tell(session, contact, notice, actor, mailer=mailer)
-        return Told(view(request, now), emailed)
+        message = history.tell(session, contact, notice) if contact is not None else None
+        refused = view(request, now)
+    return _told(history, refused, message, mailer)
+
+
+def _told(
+    history: History, request: RequestView, message: str | None, mailer: Mailer | None
+) -> Told:
+    """After commit: deliver the step's notice, and say how the subject was told."""
+    return Told(request, emailed=history.deliver(message, mailer), queued=message is not None)
 
 
 def start(runtime: Runtime, request_id: str, *, actor: Actor = OPERATOR) -> RequestView:

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, exists, false, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from trackguard.privacy.retention.records import records_in_row
 from trackguard.privacy.retention.selection import Target
 from trackguard.store.models import AuditEntry, Customer, SubjectKey
 from trackguard.store.subject_tables import SubjectTable
@@ -45,15 +46,19 @@ def _rowcount(result: Any) -> int:
 
 
 def delete_batch(session: Session, rec: SubjectTable, todo: ColumnElement[bool], limit: int) -> int:
-    """Delete up to `limit` rows matching `todo` in one statement; returns how many.
+    """Delete up to `limit` rows matching `todo` in one statement; returns how many records
+    went (rows, or what `records_in_row` says they held).
 
     The rows are chosen by a subquery, not sent as a list of keys: PostgreSQL plans a
     list of composite keys on a partitioned table poorly, and one round trip is less."""
     # correlate(None): the subquery reads the table itself, not the DELETE's row.
     chosen = select(*rec.key).where(todo).limit(limit).correlate(None)
     match = rec.key[0].in_(chosen) if len(rec.key) == 1 else tuple_(*rec.key).in_(chosen)
-    statement = delete(rec.table).where(match)
-    return _rowcount(session.execute(statement.execution_options(synchronize_session=False)))
+    statement = delete(rec.table).where(match).execution_options(synchronize_session=False)
+    per_row = records_in_row(rec)
+    if per_row is None:
+        return _rowcount(session.execute(statement))
+    return sum(int(n) for n in session.scalars(statement.returning(per_row)))
 
 
 # -- anonymising ------------------------------------------------------------------------

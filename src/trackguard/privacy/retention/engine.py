@@ -14,7 +14,8 @@ counted by its own rule, and a row the run itself makes due (a geofence whose la
 link goes) is taken in the same run; another pass follows while the last one changed
 something. A plan counts what is due before anything is removed, so only such
 knock-on rows make a run's counts exceed its plan's.
-Held rows are left alone and counted as `held`.
+Held rows are left alone and counted as `held`. Counts are of records, not rows: a
+position block row counts as the fixes it holds (`SubjectTable.record_count`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, func, not_, select
+from sqlalchemy import ColumnElement, and_, not_, select
 from sqlalchemy.orm import Session
 
 from trackguard.clock import as_utc
@@ -97,8 +98,9 @@ def _selections(all_targets: Sequence[Target], as_of: datetime, run_id: str) -> 
 
 
 def _count(session: Session, selection: _Selection, clause: ColumnElement[bool]) -> int:
-    table = selection.target.rec.table
-    return int(session.scalar(select(func.count()).select_from(table).where(clause)) or 0)
+    """Records, not rows: a position block row holds many fixes (`record_count`)."""
+    rec = selection.target.rec
+    return int(session.scalar(select(rec.record_count()).select_from(rec.table).where(clause)) or 0)
 
 
 def _new_report(runtime: Runtime, mode: Mode, as_of: datetime | None) -> RetentionReport:
@@ -247,7 +249,10 @@ class _Sweep:
         target, vault = selection.target, self.runtime.vault
         at = as_utc(self.runtime.clock())
         if target.rule.action != "destroy_keys":
-            return actions.apply(session, vault, target, keys, subjects, at)
+            if target.rec.table.info.get("records_column") is None:
+                return actions.apply(session, vault, target, keys, subjects, at)
+            records = _count(session, selection, actions.key_match(target.rec, keys))
+            return records if actions.apply(session, vault, target, keys, subjects, at) else 0
         # Keys go per subject, so count every due row of these subjects, before they go.
         mine = and_(selection.todo, target.rec.subject_in(list(dict.fromkeys(subjects))))
         done = _count(session, selection, mine)

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, not_, select, text, tr
 from sqlalchemy.orm import Session
 
 from trackguard.privacy.retention.holds import held_for
+from trackguard.privacy.retention.records import records_in_row
 from trackguard.privacy.retention.selection import Target, cutoff
 
 _BOUNDS = re.compile(r"FOR VALUES FROM \('([^']+)'\) TO \('([^']+)'\)")
@@ -123,7 +124,13 @@ def drop(
     earlier: list[ColumnElement[bool]] = []
     for target in table_targets:
         scope = _scope(target)
-        counts.append(func.count().filter(and_(scope, *(not_(e) for e in earlier))))
+        matched = and_(scope, *(not_(e) for e in earlier))
+        per_row = records_in_row(rec)  # records, not rows: a block row holds many fixes
+        counts.append(
+            func.count().filter(matched)
+            if per_row is None
+            else func.coalesce(func.sum(per_row).filter(matched), 0)
+        )
         earlier.append(scope)
     row = session.execute(select(*counts).select_from(rec.table).where(within)).one()
     session.execute(text(f"DROP TABLE {partition.name}"))

@@ -7,6 +7,9 @@ columns) comes from the shared table map, `store.subject_tables`.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, func
 
 from trackguard.errors import PolicyError
 from trackguard.store.subject_tables import SubjectTable, table_map
@@ -29,3 +32,10 @@ def removal_rank(name: str) -> int:
     counted by its own rule first, and a parent that loses its last child is seen doing so."""
     order = list(table_map())[::-1]
     return order.index(name) if name in order else len(order)
+
+
+def records_in_row(rec: SubjectTable) -> ColumnElement[Any] | None:
+    """How many records one row holds, for a table whose info names a `records_column`
+    (a position block row holds that many fixes, a single row one); None: one per row."""
+    column = rec.table.info.get("records_column")
+    return None if column is None else func.coalesce(rec.table.c[str(column)], 1)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from trackguard.periodic import PeriodicJob, Stopped
 from trackguard.privacy.retention.engine import ProgressEvent, run
+from trackguard.privacy.retention.key_classes import move_key_classes
 
 if TYPE_CHECKING:
     from trackguard.runtime import Runtime
@@ -50,6 +51,7 @@ class RetentionSchedule(PeriodicJob):
             raise RetentionStopped
 
     def _sweep(self, stopping: threading.Event) -> None:
+        move_key_classes(self.runtime.db, self.runtime.vault)  # a no-op once done
         report = run(self.runtime, batch_size=self.batch_size, progress=self._check)
         acted = ", ".join(f"{r.rule}/{r.record}={r.count}" for r in report.rules if r.count)
         log.info("retention run: %d rows%s", report.total, f" ({acted})" if acted else "")

@@ -23,6 +23,7 @@ from trackguard.store.models.engagement import (
     WebVisit,
 )
 from trackguard.store.models.keys import SubjectKey, VaultMeta
+from trackguard.store.models.outbox import OutboxMessage
 from trackguard.store.models.privacy_ops import (
     ExportFile,
     IdentityDocument,
@@ -58,6 +59,7 @@ __all__ = [
     "LegalHold",
     "Objection",
     "Order",
+    "OutboxMessage",
     "Payment",
     "Position",
     "ProcessingRestriction",

@@ -1,7 +1,11 @@
 """Contact moments: support chats, recorded calls, WhatsApp, e-mails and complaints.
 
-Message bodies and recordings are vault ciphertext under the subject's
-communications key; recordings keep their metadata beside an encrypted blob.
+Message bodies and recordings are vault ciphertext under the subject's keys;
+recordings keep their metadata beside an encrypted blob. Chats, calls and WhatsApp
+use the communications key, which erasure destroys. E-mails and complaints use the
+correspondence key: the policy keeps them under a legal obligation (business
+correspondence, at most 10 years), so erasure keeps that key and the retention
+rule deletes them when their period ends.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ class WhatsAppConversation(Base):
 
 class EmailMessage(Base):
     __tablename__ = "emails"
-    __table_args__ = subject_link("customer_id", key_class="communications")
+    __table_args__ = subject_link("customer_id", key_class="correspondence")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = _customer_fk()
@@ -86,7 +90,7 @@ class EmailMessage(Base):
 
 class Complaint(Base):
     __tablename__ = "complaints"
-    __table_args__ = subject_link("customer_id", key_class="communications")
+    __table_args__ = subject_link("customer_id", key_class="correspondence")
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str | None] = _customer_fk()

@@ -52,3 +52,6 @@ class VaultMeta(Base):
     wrapped_index_key: Mapped[bytes] = operational(LargeBinary, category=AUTHENTICATION)
     created_at: Mapped[datetime] = operational(UTCDateTime())
     rotated_at: Mapped[datetime | None] = operational(UTCDateTime())
+    # Which change of tables' key classes the stored ciphertexts follow (NULL: the first
+    # layout); see `privacy.retention.key_classes`.
+    key_class_layout: Mapped[int | None] = operational(Integer)

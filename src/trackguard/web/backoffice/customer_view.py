@@ -180,7 +180,7 @@ class _Reader:
             {
                 "number": o.order_number,
                 "placed": o.placed_at,
-                "total": money(o.total_cents, o.currency),
+                "total": Money(o.total_cents, o.currency),
                 "status": o.status,
             }
             for o in rows
@@ -194,10 +194,14 @@ class _Reader:
             .limit(MAX_ITEMS)
         )
         return [
-            {"paid": p.paid_at, "amount": money(p.amount_cents, "EUR"), "method": p.method}
+            {"paid": p.paid_at, "amount": Money(p.amount_cents, "EUR"), "method": p.method}
             for p in rows
         ]
 
 
-def money(cents: int, currency: str) -> str:
-    return f"{currency} {cents / 100:,.2f}"
+@dataclass(frozen=True)
+class Money:
+    """An amount as stored; the page writes it in the visitor's language (1.234,50 in Dutch)."""
+
+    cents: int
+    currency: str

@@ -8,12 +8,13 @@ No cookie banner: staff pages set only the strictly necessary session cookie.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from fastapi.responses import HTMLResponse
 
 from trackguard.web.backoffice.access import NO_STORE, PREFIX, StaffMember
+from trackguard.web.backoffice.customer_view import Money
 from trackguard.web.backoffice.labels import Labels
 from trackguard.web.backoffice.roles import Area, may_enter
 from trackguard.web.backoffice.texts import texts
@@ -84,8 +85,8 @@ def render_framed(
         other_lang=other_lang,
         other_lang_url=other_url,
         lang_param=visit.explicit_lang,
-        show_time=lambda moment: show_time(moment, lang),
-        show_value=lambda value: show_value(value, lang),
+        show_time=lambda moment: show_time(moment, lang, visit.zone),
+        show_value=lambda value: show_value(value, lang, visit.zone),
         **Labels(visit.runtime.policy, lang).helpers(),
         **context,
     )
@@ -100,14 +101,18 @@ def render_framed(
     return response
 
 
-def show_time(moment: datetime | None, lang: str) -> str:
-    return views.show_time(moment, lang) if moment is not None else "–"
+def show_time(moment: datetime | None, lang: str, zone: tzinfo) -> str:
+    """A time in the portal's zone (`Settings.portal_timezone`), as the portal shows it."""
+    return views.show_time(moment, lang, zone=zone) if moment is not None else "–"
 
 
-def show_value(value: object, lang: str) -> str:
-    """One value of a listed item: times in the visitor's format, a flag by its name."""
+def show_value(value: object, lang: str, zone: tzinfo) -> str:
+    """One value of a listed item: times and amounts in the visitor's format, a flag by its
+    name."""
     if isinstance(value, datetime):
-        return show_time(value, lang)
+        return show_time(value, lang, zone)
+    if isinstance(value, Money):
+        return f"{value.currency} {views.show_number(value.cents / 100, 2, lang)}"
     if isinstance(value, bool):
         return texts(lang)["armed"] if value else ""
     return "" if value is None else str(value)

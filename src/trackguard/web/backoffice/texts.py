@@ -205,7 +205,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "field_card": ("Kaart", "Card"),
     "field_iban": ("IBAN", "IBAN"),
     "armed": ("beveiligd", "armed"),
-    "last_seen": ("laatst gezien", "last seen"),
+    "item_last_seen": ("laatst gezien", "last seen"),  # before a tracker's time
     # retention
     "retention_intro": (
         "Wat elke bewaarrun deed of zou doen, per regel en tabel (alleen aantallen).",
@@ -250,6 +250,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "role": ("Rol", "Role"),
     "purpose": ("Doel", "Purpose"),
     "categories": ("Categorieën", "Categories"),
+    "category_count": ("{count} categorieën", "{count} categories"),
     "shredded": ("ontkoppeld", "unlinked"),
     "limit": ("Aantal", "Limit"),
     # staff
@@ -291,6 +292,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "detail_ground": ("Reden voor beperking", "Ground for restriction"),
     "detail_purpose": ("Doel", "Purpose"),
     "detail_fields": ("Te corrigeren gegevens", "Fields to correct"),
+    "detail_reason": ("Opgegeven reden", "Reason given"),
     "channel_email": ("e-mail", "e-mail"),
     "channel_letter": ("brief", "letter"),
     "channel_portal": ("portal", "portal"),

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from trackguard.clock import as_utc
 from trackguard.errors import TrackguardError, VaultError
-from trackguard.mail import Mailer, MailError
+from trackguard.mail import Mailer
 from trackguard.privacy.audit import AuditLog
+from trackguard.privacy.requests.outbox import Outbox
 from trackguard.privacy.requests.subjects import is_erased
 from trackguard.runtime import Runtime
 from trackguard.store.models import Customer
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 SECURITY_PURPOSE = "security"  # protecting the account (the policy must declare it)
 MIN_PASSWORD_LENGTH = 8
 MAX_LINKS_PER_HOUR = 3
-EMAIL_CATEGORY = str(Customer.__table__.c.email.info["category"])
 PASSWORD_CATEGORY = str(Customer.__table__.c.password_hash.info["category"])
 SESSION_CATEGORY = str(WebSession.__table__.c.last_seen_at.info["category"])
 _ANY_ADDRESS = "*"  # the link limit counts per account, from wherever it is asked
@@ -82,7 +82,9 @@ def send_reset_link(
 ) -> bool:
     """E-mail a reset link if `email` belongs to an account that may have one.
 
-    Returns whether a mail went out (for tests and logs: never tell the visitor).
+    Returns whether a link was made and queued for the address on file (for tests and
+    logs: never tell the visitor). It is sent after the transaction commits; a relay that
+    does not take it at once leaves it queued, retried while the link is valid.
     """
     runtime.policy.purpose(SECURITY_PURPOSE)  # PolicyError if the policy lacks it
     email = email.strip()
@@ -92,6 +94,7 @@ def send_reset_link(
         return False
     throttle.failed(email, _ANY_ADDRESS)  # every link counts towards the limit
     now = as_utc(runtime.clock())
+    outbox = Outbox(runtime, mailer)
     with runtime.db.session() as session:
         customer = session.scalar(
             select(Customer).where(
@@ -110,23 +113,23 @@ def send_reset_link(
             minutes=int(tokens.lifetime.total_seconds() // 60),
             controller=runtime.policy.controller.name,
         )
-        sender = mailer or Mailer.from_settings(runtime.settings, clock=runtime.clock)
-        try:
-            # To the address on file, never to the one typed (they match only by index).
-            sender.send(address, subject, body)
-        except MailError as exc:
-            log.warning("password-reset link not sent: %s", exc.reason)
-            return False
-        AuditLog(runtime.clock).append(
+        # To the address on file, never to the one typed (they match only by index).
+        # Queued, and sent once this commits; a newer link replaces one still waiting,
+        # and a link that has expired is not worth sending.
+        message = outbox.queue(
             session,
-            actor="system",
-            role="system",
+            customer_id=customer.id,
+            to=address,
+            subject=subject,
+            body=body,
             purpose=SECURITY_PURPOSE,
-            subject_id=customer.id,
-            categories=[EMAIL_CATEGORY],
-            action="account.password_reset_link_sent",
+            audit_action="account.password_reset_link_sent",
+            not_after=now + tokens.lifetime,
+            replaces=f"password_reset:{customer.id}",
         )
-        return True
+    if message not in outbox.deliver([message]):
+        log.warning("password-reset link not sent now; it stays queued and is retried")
+    return True
 
 
 def _address_on_file(session: Session, runtime: Runtime, customer: Customer) -> str | None:

@@ -1,7 +1,8 @@
 """Complaints the customer files from the privacy centre or the API.
 
 Stored as a `complaints` row, the text sealed by the vault under the customer's
-communications key (so erasure makes it unreadable); its filing is audited under the
+correspondence key (kept by law up to 10 years, so erasure keeps it and retention
+deletes it when the period ends); its filing is audited under the
 record's own purpose. The page shows the supervisory authority's complaint link from
 the policy next to the form: the customer may go there directly as well.
 """

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -28,8 +29,11 @@ from trackguard.tracking.position_blocks import FixColumns
 from trackguard.tracking.positions import StoredPosition, read_fix_columns, read_positions
 from trackguard.tracking.positions import latest_positions as newest_positions
 from trackguard.vault import Vault
+from trackguard.web.traccar import position_lists
 from trackguard.web.traccar.audit import audit_read
 from trackguard.web.traccar.ids import numbers_for, refs_for, split_position_id
+from trackguard.web.traccar.rendered import rendered_rows_of
+from trackguard.web.traccar.serialize import column_positions_json
 
 # What a device row holds besides its IMEI: the record itself, its name, when it was last seen.
 DEVICE_CATEGORIES = ("user.device", "user.content.private", "user.location.precise")
@@ -200,6 +204,37 @@ class CustomerData:
         """`history` as decoded columns: for answers that list thousands of fixes."""
         self.read.add(LOCATION)
         return read_fix_columns(self.session, self.vault, device.id, start=start, end=end)
+
+    # The two lists of `GET /api/positions`, as encoded JSON (see `position_lists`).
+
+    def latest_items(self) -> list[bytes]:
+        """The newest position of each device, devices oldest first (as `latest_positions`)."""
+        cache = rendered_rows_of(self.vault)
+        devices, items = position_lists.latest_items(
+            self.session, self.vault, cache, self.customer_id
+        )
+        self.read.update(DEVICE_CATEGORIES)
+        if devices:
+            self.read.add(LOCATION)
+        return items
+
+    def history_items(self, device: OwnDevice, start: datetime, end: datetime) -> list[bytes]:
+        """`history_columns` as Traccar positions, in runs of comma-separated items."""
+        self.read.add(LOCATION)
+
+        def slowly() -> list[dict[str, Any]]:
+            found = self.history_columns(device, start, end)
+            return column_positions_json(device.number, device.protocol, found)
+
+        return position_lists.history_items(
+            self.session,
+            self.vault,
+            rendered_rows_of(self.vault),
+            (device.id, device.number, device.protocol),
+            start,
+            end,
+            slowly,
+        )
 
     def positions_numbered(self, numbers: Iterable[int]) -> list[tuple[OwnDevice, StoredPosition]]:
         """The positions with these numbers; NotFound when any is not the customer's."""

@@ -30,9 +30,8 @@ from trackguard.web.traccar.params import (
     IdValue,
     period,
 )
-from trackguard.web.traccar.responses import TraccarJSON
+from trackguard.web.traccar.responses import EncodedItems, TraccarJSON
 from trackguard.web.traccar.serialize import (
-    column_positions_json,
     device_json,
     geofence_json,
     position_json,
@@ -147,15 +146,15 @@ def positions(
     if start is not None and device_id is None:
         raise HTTPException(400, "A history needs 'deviceId'.")
 
-    def build(data: CustomerData) -> list[Any]:
+    def build(data: CustomerData) -> list[Any] | EncodedItems:
         if ids:
             return positions_json(data.positions_numbered(ids))
-        chosen = data.devices() if device_id is None else data.devices_numbered([device_id])
+        if device_id is None:
+            return EncodedItems(data.latest_items())
+        chosen = data.devices_numbered([device_id])
         if start is not None and end is not None:
             begin, finish = period(start, end, MAX_POSITION_PERIOD)
-            only = chosen[0]
-            found = data.history_columns(only, begin, finish)
-            return column_positions_json(only.number, only.protocol, found)
+            return EncodedItems(data.history_items(chosen[0], begin, finish))
         latest = data.latest_positions(chosen)
         return positions_json([(d, latest[d.id]) for d in chosen if d.id in latest])
 
