@@ -281,14 +281,18 @@ def _lookup(session: Session, by_index: Mapping[str, str]) -> dict[str, DeviceRe
     indexes = list(by_index)
     for start in range(0, len(indexes), _LOOKUP_CHUNK):
         chunk = indexes[start : start + _LOOKUP_CHUNK]
-        query = (
-            select(Device.imei_index, Device.id, Device.customer_id)
-            .where(Device.imei_index.in_(chunk))
-            .with_for_update(read=True)
-        )
-        for index, device_id, customer_id in session.execute(query):
+        for index, device_id, customer_id in session.execute(_LOOKUP, {"indexes": chunk}):
             found[index] = DeviceRef(device_id, customer_id)
     return found
+
+
+# Built once: a statement used again skips SQLAlchemy's construction and cache-key work,
+# which every writer batch would otherwise pay.
+_LOOKUP = (
+    select(Device.imei_index, Device.id, Device.customer_id)
+    .where(Device.imei_index.in_(bindparam("indexes", expanding=True)))
+    .with_for_update(read=True)
+)
 
 
 def mark_seen(session: Session, seen: Iterable[tuple[str, datetime]]) -> None:
