@@ -2,7 +2,7 @@
 
     python bench/ingest.py [--backend sqlite|postgresql|both] [--protocols gt06,teltonika]
                            [--devices 1000] [--count 50] [--records-per-packet 1]
-                           [--profile PREFIX] [--json]
+                           [--profile PREFIX [--gil]] [--json]
 
 For each backend and protocol it starts `trackguard serve` (only that gateway) on a
 fresh database, connects `--devices` simulated trackers at once, has each send
@@ -97,10 +97,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def profiler(pid: int, output: str) -> subprocess.Popen[bytes]:
-    """py-spy sampling the server (all threads) into a raw flame-graph file."""
+def profiler(pid: int, output: str, gil_only: bool = False) -> subprocess.Popen[bytes]:
+    """py-spy sampling the server into a raw flame-graph file: all threads, or only
+    the one holding the GIL (where the CPU goes, without the waits for the GIL)."""
     spy = Path(sys.executable).with_name("py-spy")
     command = [str(spy), "record", "-r", "200", "-f", "raw", "--pid", str(pid), "-o", output]
+    if gil_only:
+        command.append("--gil")
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -192,6 +195,7 @@ def run_one(
     count: int,
     records_per_packet: int = 1,
     profile: str | None = None,
+    gil_only: bool = False,
 ) -> Outcome:
     batch = Settings().batch_max_rows
     with tempfile.TemporaryDirectory(prefix="tg-bench-") as tmp:
@@ -213,7 +217,11 @@ def run_one(
         )
         try:
             wait_for_port(gateway_port, server)
-            spy = None if profile is None else profiler(server.pid, f"{profile}.{protocol}.txt")
+            spy = (
+                None
+                if profile is None
+                else profiler(server.pid, f"{profile}.{protocol}.txt", gil_only)
+            )
             cpu_before = cpu_seconds(server.pid)
             plan = SimulationPlan(
                 protocol,
@@ -279,6 +287,11 @@ def main() -> None:
         metavar="PREFIX",
         help="sample the server with py-spy into PREFIX.<protocol>.txt (raw flame graph)",
     )
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="with --profile: sample only the thread holding the GIL (CPU, not waits)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     # 1,000 device sockets plus the server's: lift the open-files limit for both.
@@ -286,7 +299,15 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     outcomes = [
-        run_one(backend, protocol, args.devices, args.count, args.records_per_packet, args.profile)
+        run_one(
+            backend,
+            protocol,
+            args.devices,
+            args.count,
+            args.records_per_packet,
+            args.profile,
+            args.gil,
+        )
         for backend in backends
         for protocol in args.protocols.split(",")
     ]

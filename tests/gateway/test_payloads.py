@@ -8,11 +8,17 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from tests.gateway.helpers import report
 
-from trackguard.gateway.payloads import block_columns, block_payload, fix_time_text, single_payload
+from trackguard.gateway.payloads import (
+    attributes_json,
+    block_columns,
+    block_payload,
+    fix_time_text,
+    single_payload,
+)
 from trackguard.protocols import teltonika
 from trackguard.protocols.base import Alarm, PositionReport, Session
 from trackguard.tracking.position_blocks import FIELDS, decode_block, iso_utc_text
-from trackguard.tracking.positions import encode_report_payload
+from trackguard.tracking.positions import _json_attributes, encode_report_payload
 
 RECEIVED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -83,3 +89,18 @@ def test_fix_time_text_is_the_blocks_time_text_for_any_zone() -> None:
     utc = datetime(2026, 3, 1, 7, 0, 5, 120, tzinfo=UTC)
     for moment in (utc, utc.astimezone(timezone(timedelta(hours=2))), utc.replace(tzinfo=None)):
         assert fix_time_text(moment) == iso_utc_text(moment) == "2026-03-01T07:00:05.000120"
+
+
+@pytest.mark.parametrize("fixes", [2, 40, 400], ids=["small", "kilobytes", "beyond-32-KiB"])
+def test_a_block_payload_of_any_size_decodes_as_its_fixes(fixes: int) -> None:
+    # The compression window follows the document's size: each must still read back.
+    columns = block_columns([(report(n), RECEIVED) for n in range(fixes)])
+    assert decode_block(block_payload(columns), fixes) == columns
+
+
+@pytest.mark.parametrize("fix", REPORTS, ids=["gt06", "teltonika", "odd-values"])
+def test_attributes_are_made_json_safe_as_the_readers_encoding_makes_them(
+    fix: PositionReport,
+) -> None:
+    assert attributes_json(fix.attributes) == _json_attributes(fix.attributes)
+    assert attributes_json({1: "not a text key"}) == _json_attributes({1: "not a text key"})  # type: ignore[dict-item]

@@ -28,7 +28,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Protocol
 
 from trackguard.clock import Clock, system_clock
@@ -73,6 +73,40 @@ class _Closed(Exception):
 
 def check_report(report: PositionReport) -> None:
     """Refuse a decoded position no device could mean: the connection counts as malformed."""
+    if not _plainly_sound(report):
+        _check_report(report)
+
+
+def _plainly_sound(report: PositionReport) -> bool:
+    """True when `report` passes every check of `_check_report`, in few steps.
+
+    The usual report: UTC `datetime.UTC` time, finite numbers in range (a comparison
+    with NaN is false, and `x - x` is NaN for an infinity). Anything else is left to
+    `_check_report`, which names what is wrong.
+    """
+    key, course, altitude, battery = (
+        report.device_key,
+        report.course,
+        report.altitude,
+        report.battery,
+    )
+    return (
+        type(key) is str
+        and 0 < len(key) <= MAX_DEVICE_KEY
+        and key.isprintable()
+        and type(report.protocol) is str
+        and report.protocol != ""
+        and report.time.tzinfo is UTC
+        and -90 <= report.latitude <= 90
+        and -180 <= report.longitude <= 180
+        and 0 <= report.speed < math.inf
+        and (course is None or course - course == 0)
+        and (altitude is None or altitude - altitude == 0)
+        and (battery is None or battery - battery == 0)
+    )
+
+
+def _check_report(report: PositionReport) -> None:
     key = report.device_key
     if not isinstance(key, str) or not 0 < len(key) <= MAX_DEVICE_KEY or not key.isprintable():
         raise ProtocolError("position without a usable device identifier")

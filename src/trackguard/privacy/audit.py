@@ -42,9 +42,9 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import String, select, text, update
+from sqlalchemy import String, Table, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from trackguard.clock import Clock, as_utc, system_clock
@@ -155,38 +155,103 @@ class AuditLog:
         action: str,
     ) -> AuditEntry:
         """Add one entry after the current tail and flush it (still inside the lock)."""
+        entry = AuditEntry(
+            **self._next_values(
+                session,
+                actor=actor,
+                role=role,
+                purpose=purpose,
+                subject_id=subject_id,
+                categories=categories,
+                action=action,
+            )
+        )
+        session.add(entry)
+        session.flush()
+        return entry
+
+    def record(
+        self,
+        session: Session,
+        *,
+        actor: str,
+        role: str,
+        purpose: str,
+        subject_id: str | None,
+        categories: Iterable[str],
+        action: str,
+    ) -> None:
+        """`append` for callers that do not need the entry back: one Core INSERT, no ORM
+        object or flush (a read API writes one entry per request, so this is its hot path)."""
+        values = self._next_values(
+            session,
+            actor=actor,
+            role=role,
+            purpose=purpose,
+            subject_id=subject_id,
+            categories=categories,
+            action=action,
+        )
+        session.connection().execute(_INSERT_ENTRY, values)
+
+    def _next_values(
+        self,
+        session: Session,
+        *,
+        actor: str,
+        role: str,
+        purpose: str,
+        subject_id: str | None,
+        categories: Iterable[str],
+        action: str,
+    ) -> dict[str, Any]:
+        """The columns of the entry after the current tail, taking the append lock first."""
         _check_fields(actor=actor, role=role, purpose=purpose, action=action, subject_id=subject_id)
         given = list(categories)
         if any(not isinstance(c, str) or not c for c in given):
             raise ValueError("audit categories must be non-empty strings")
         cats = sorted(set(given))  # canonical: order and repeats carry no meaning
         _lock_tail(session)
-        tail = session.execute(
-            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-        ).first()
-        seq, prev_hash = (tail.seq + 1, tail.hash) if tail else (1, GENESIS_HASH)
+        tail = session.connection().execute(_TAIL).first()  # Core: no ORM result machinery
+        seq, prev_hash = (tail[0] + 1, tail[1]) if tail else (1, GENESIS_HASH)
         salt = digest = None
         if subject_id is not None:
             salt = secrets.token_hex(16)
             digest = subject_digest(salt, subject_id)
         at = as_utc(self.clock())
-        entry = AuditEntry(
+        values: dict[str, Any] = {
+            "seq": seq,
+            "at": at,
+            "actor": actor,
+            "role": role,
+            "purpose": purpose,
+            "subject_id": subject_id,
+            "subject_salt": salt,
+            "subject_digest": digest,
+            "categories": cats,
+            "action": action,
+            "prev_hash": prev_hash,
+        }
+        values["hash"] = entry_hash(
             seq=seq,
             at=at,
             actor=actor,
             role=role,
             purpose=purpose,
-            subject_id=subject_id,
-            subject_salt=salt,
             subject_digest=digest,
             categories=cats,
             action=action,
             prev_hash=prev_hash,
         )
-        entry.hash = _hash_of(entry, seq)
-        session.add(entry)
-        session.flush()
-        return entry
+        return values
+
+
+# Built once: statements used again skip SQLAlchemy's construction and cache-key work.
+_ENTRIES = cast(Table, AuditEntry.__table__)
+_TAIL = select(_ENTRIES.c.seq, _ENTRIES.c.hash).order_by(_ENTRIES.c.seq.desc()).limit(1)
+_INSERT_ENTRY = insert(_ENTRIES)
+_LOCK_SQLITE = text("UPDATE audit_entries SET seq = seq WHERE 0")
+_LOCK_POSTGRESQL = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 def _check_fields(*, subject_id: str | None, **fields: str) -> None:
@@ -211,13 +276,14 @@ def _check_fields(*, subject_id: str | None, **fields: str) -> None:
 
 def _lock_tail(session: Session) -> None:
     """Serialise appenders for the rest of the caller's transaction."""
-    dialect = session.connection().dialect.name
+    connection = session.connection()
+    dialect = connection.dialect.name
     if dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        connection.execute(_LOCK_POSTGRESQL, {"key": ADVISORY_LOCK_KEY})
     elif dialect == "sqlite":
         # A write that changes nothing still takes SQLite's single write lock (waiting up
         # to busy_timeout), so the tail read below cannot be overtaken by another writer.
-        session.execute(text("UPDATE audit_entries SET seq = seq WHERE 0"))
+        connection.execute(_LOCK_SQLITE)
     else:
         raise ConfigurationError(f"audit log has no append lock for backend '{dialect}'")
 

@@ -25,6 +25,7 @@ Decisions:
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -199,7 +200,7 @@ def _frame_time(fields: bytes, offset_minutes: int) -> datetime:
         local = datetime(2000 + year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
         raise ProtocolError("GT06 date/time out of range") from None
-    return local - timedelta(minutes=offset_minutes)
+    return local - timedelta(minutes=offset_minutes) if offset_minutes else local
 
 
 def _battery_percent(voltage_level: int) -> float | None:
@@ -207,18 +208,25 @@ def _battery_percent(voltage_level: int) -> float | None:
     return float(voltage_level * 100 // 6) if voltage_level <= 6 else None
 
 
+# Date and time (6), GPS info length and satellites, latitude, longitude, speed, course
+# and status flags.
+_GPS_BLOCK = struct.Struct(">6sBIIBH")
+
+
 class _Fix:
     """The GPS block shared by 0x10/0x12/0x16/0x22/0x26 (18 bytes)."""
 
     def __init__(self, reader: _Reader, offset_minutes: int) -> None:
-        self.time = _frame_time(reader.take(6), offset_minutes)
-        self.satellites = reader.uint(1) & 0x0F  # high nibble: GPS info length
-        latitude = reader.uint(4) / _COORDINATE_SCALE
-        longitude = reader.uint(4) / _COORDINATE_SCALE
+        time, satellites, latitude_units, longitude_units, speed, flags = _GPS_BLOCK.unpack_from(
+            reader.take(_GPS_BLOCK.size)
+        )  # one call, not six
+        self.time = _frame_time(time, offset_minutes)
+        self.satellites = satellites & 0x0F  # high nibble: GPS info length
+        latitude = latitude_units / _COORDINATE_SCALE
+        longitude = longitude_units / _COORDINATE_SCALE
         if latitude > 90.0 or longitude > 180.0:
             raise ProtocolError("GT06 coordinates out of range")
-        self.speed = float(reader.uint(1))  # km/h
-        flags = reader.uint(2)
+        self.speed = float(speed)  # km/h
         course = flags & 0x03FF
         self.course = float(course) if course <= 360 else None
         self.valid = bool(flags & 0x1000)  # GPS positioned

@@ -10,12 +10,18 @@ from trackguard.runtime import Runtime
 from trackguard.web.statements import StatementCache
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_statements(request: Request) -> StatementCache:
+# The dependencies are async on purpose: FastAPI sends every sync dependency through
+# the threadpool, a hop per request for a mere attribute read.
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
+
+
+async def get_statements(request: Request) -> StatementCache:
     statements: StatementCache = request.app.state.statements
     return statements
 

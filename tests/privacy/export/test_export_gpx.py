@@ -33,7 +33,7 @@ def test_a_written_track_parses_with_gpxpy_and_keeps_its_values(
     gpx11: Callable[[bytes], Element],
 ) -> None:
     out = io.BytesIO()
-    writer = GpxWriter(io.TextIOWrapper(out, encoding="utf-8"), creator='trackguard "test"')
+    writer = GpxWriter(out, creator='trackguard "test"')
     writer.open(name="Conneqtech & co", time="2026-03-02T12:00:00Z")
     lines = trkpt_lines(
         _points(

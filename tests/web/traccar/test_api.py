@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import select
 from tests.web.traccar.world import DAY_START, Account, MovableClock
 
+from trackguard.privacy.audit import verify
 from trackguard.runtime import Runtime
 from trackguard.store.models import AuditEntry, Customer
 from trackguard.tracking.geo import kmh_to_knots
@@ -272,6 +274,24 @@ async def test_every_read_writes_one_audit_entry_with_purpose(
             ("traccar.reports.route", "service_delivery", alice.customer_id, "subject"),
         ]
         assert "user.location.precise" in entries[1].categories
+    assert verify(runtime.db).ok  # the API's Core insert and the ORM append chain alike
+
+
+async def test_concurrent_reads_each_write_an_entry_of_one_chain(
+    client: httpx.AsyncClient, runtime: Runtime, alice: Account, bob: Account
+) -> None:
+    with runtime.db.session() as session:
+        before = len(session.scalars(select(AuditEntry.seq)).all())
+    answers = await asyncio.gather(
+        *(client.get("/api/positions", auth=basic(who)) for who in [alice, bob] * 6)
+    )
+    assert [a.status_code for a in answers] == [200] * 12
+    with runtime.db.session() as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq).offset(before)).all()
+    assert sorted(e.subject_id or "" for e in entries) == sorted(
+        [alice.customer_id, bob.customer_id] * 6
+    )
+    assert verify(runtime.db).ok
 
 
 async def test_imeis_are_opened_only_for_answers_that_show_them(

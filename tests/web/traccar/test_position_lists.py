@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from tests.web.traccar.world import DAY_START, NOW, Account
 
 from trackguard.errors import KeyDestroyed
 from trackguard.runtime import Runtime
+from trackguard.store.models.tracking import Position
 from trackguard.tracking.compaction import compact_positions
 from trackguard.tracking.positions import (
     POSITION_KEY_CLASS,
@@ -21,7 +23,7 @@ from trackguard.tracking.positions import (
 from trackguard.web.traccar.access import CustomerData
 from trackguard.web.traccar.rendered import rendered_rows_of
 from trackguard.web.traccar.resources import positions_json
-from trackguard.web.traccar.responses import EncodedItems, json_bytes
+from trackguard.web.traccar.responses import json_bytes
 from trackguard.web.traccar.serialize import column_positions_json
 
 DAY_END = DAY_START + timedelta(hours=2)
@@ -29,9 +31,7 @@ DAY_END = DAY_START + timedelta(hours=2)
 
 def latest_answer(runtime: Runtime, account: Account) -> bytes:
     with runtime.db.session() as session:
-        return json_bytes(
-            EncodedItems(CustomerData(session, runtime.vault, account.customer_id).latest_items())
-        )
+        return CustomerData(session, runtime.vault, account.customer_id).latest_items()
 
 
 def fresh_latest_answer(runtime: Runtime, account: Account) -> bytes:
@@ -50,7 +50,7 @@ def history_answer(
         data = CustomerData(session, runtime.vault, account.customer_id)
         device = data.device_by_id(account.device_ids[0])
         assert device is not None
-        return json_bytes(EncodedItems(data.history_items(device, start, end)))
+        return data.history_items(device, start, end)
 
 
 def fresh_history_answer(
@@ -177,3 +177,31 @@ def test_a_cached_answer_still_opens_one_ciphertext_per_key(
     assert opened == [alice.customer_id]  # two devices' rows, one key: opened once
     history_answer(runtime, alice)
     assert opened == [alice.customer_id] * 2
+
+
+def test_a_rectified_row_is_not_answered_from_the_kept_answer(
+    runtime: Runtime, alice: Account
+) -> None:
+    at = DAY_START + timedelta(hours=1, minutes=5)
+    add_fix(runtime, alice, at, lat=53.2)
+    assert b'"latitude":53.2' in latest_answer(runtime, alice)
+    latest_answer(runtime, alice)  # now kept as a whole
+    corrected = PositionFix(53.3, 5.0, 12.0, 90.0, 1.0, 7, True, 55.0, protocol="gt06")
+    with runtime.db.session() as session:
+        row = encrypt_position(
+            session,
+            runtime.vault,
+            device_id=alice.device_ids[0],
+            customer_id=alice.customer_id,
+            fix_time=at,
+            received_at=at + timedelta(seconds=1),
+            fix=corrected,
+        )
+        session.execute(
+            update(Position)
+            .where(Position.device_id == row.device_id, Position.fix_time == at)
+            .values(payload=row.payload)
+        )
+    answer = latest_answer(runtime, alice)
+    assert answer == fresh_latest_answer(runtime, alice)
+    assert b'"latitude":53.3' in answer

@@ -1,13 +1,14 @@
 """The rendered-row cache on its own: runs of items, expiry, size bound, forgetting a
-subject; and the array encoder that joins the runs."""
+subject; the array encoder that joins the runs; and the kept whole answers."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
-from trackguard.web.traccar.rendered import RenderedRow, RenderedRows, RowKey
+from trackguard.web.traccar.rendered import Answer, RenderedRow, RenderedRows, RowKey
 from trackguard.web.traccar.responses import EncodedItems, json_bytes
 
 TIMES = ["2026-03-01T10:00:00.000000", "2026-03-01T10:00:10.000000", "2026-03-01T10:00:20.000000"]
@@ -90,3 +91,33 @@ def test_nonsense_bounds_are_refused() -> None:
         RenderedRows(max_bytes=0)
     with pytest.raises(ValueError):
         RenderedRows(ttl=0)
+
+
+def kept(body: bytes, subject: str = "s1") -> Answer:
+    rows: list[tuple[Any, ...]] = [("d1", 7, "gt06", TIMES[0], b"x")]
+    return Answer(rows, body, ((subject, "d1", TIMES[0], f"subject:{subject}:location:1", b"x"),))
+
+
+def test_an_answer_is_recalled_only_for_the_rows_it_was_made_from() -> None:
+    answers = RenderedRows().answers
+    answer = kept(b"[1]")
+    answers.keep("latest", answer)
+    assert answers.recall("latest", [("d1", 7, "gt06", TIMES[0], b"x")]) is answer
+    assert answers.recall("latest", [("d1", 7, "gt06", TIMES[0], b"y")]) is None  # rectified
+    assert answers.recall("latest", []) is None
+    assert answers.recall("other", answer.rows) is None
+
+
+def test_answers_expire_are_bounded_and_forget_a_subject() -> None:
+    clock = FakeClock()
+    cache = RenderedRows(max_bytes=4 * 1000, ttl=60.0, clock=clock)
+    answers = cache.answers  # a quarter of the budget: 1,000 bytes
+    answers.keep("a", kept(b"[" + b"1" * 100 + b"]"))
+    clock.now += 61.0
+    assert answers.recall("a", kept(b"").rows) is None
+    answers.keep("b", kept(b"[" + b"2" * 300 + b"]"))
+    answers.keep("c", kept(b"[" + b"3" * 300 + b"]", subject="s2"))  # evicts "b"
+    assert answers.recall("b", kept(b"").rows) is None
+    assert answers.recall("c", kept(b"").rows) is not None
+    cache.forget_subject("s2")
+    assert len(answers) == 0

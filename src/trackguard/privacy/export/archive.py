@@ -6,6 +6,11 @@ and synced, so a crash leaves no file under a name anyone is given. The final
 name is random and says nothing about whose data it holds. A private work
 directory beside it holds the spool files a single pass over the positions needs;
 it is removed whatever happens.
+
+A ZIP allows one open member at a time, so a member written beside another
+(tracks.gpx beside positions.csv) is deflated into a spool (`DeflatedSpool`, on
+a thread of its own if the caller likes) and its compressed bytes are copied
+into the ZIP afterwards (`add_deflated`): compression is never done twice.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ import os
 import secrets
 import shutil
 import tempfile
+import time
+import zlib
 from pathlib import Path
 from types import TracebackType
-from zipfile import ZIP_DEFLATED, ZipFile
+from typing import Any
+from zipfile import ZIP64_LIMIT, ZIP_DEFLATED, ZipFile, ZipInfo
 
 DIR_MODE = 0o700
 # Level 1: positions dominate and compress well even so; higher levels cost far
@@ -55,6 +63,37 @@ class ExportArchive:
     def spool(self, name: str) -> Path:
         """A private scratch file path in the work directory."""
         return self.work / name
+
+    def deflated_spool(self, name: str) -> DeflatedSpool:
+        """A scratch file taking a member's data deflated (see module doc)."""
+        return DeflatedSpool(self.spool(name), COMPRESS_LEVEL)
+
+    def add_deflated(self, name: str, spool: DeflatedSpool) -> None:
+        """Copy a closed spool's deflated data into the ZIP as member `name`, and remove it.
+
+        What `ZipFile.open(name, "w")` does, with the CRC and sizes already known: the
+        same local header, the same central directory entry.
+        """
+        # zipfile has no public way to add deflated data: this follows its own `mkdir`.
+        zf: Any = self.zip
+        if zf._writing:
+            raise ValueError("another ZIP member is still open")
+        info = ZipInfo(name, time.localtime()[:6])
+        info.compress_type = ZIP_DEFLATED
+        info.external_attr = 0o600 << 16  # as ZipFile.open gives a member it writes
+        info.file_size, info.compress_size, info.CRC = spool.size, spool.compressed, spool.crc
+        zip64 = max(spool.size, spool.compressed) > ZIP64_LIMIT
+        with zf._lock, spool.path.open("rb") as data:
+            zf.fp.seek(zf.start_dir)
+            info.header_offset = zf.fp.tell()
+            zf._writecheck(info)
+            zf._didModify = True
+            zf.fp.write(info.FileHeader(zip64))
+            shutil.copyfileobj(data, zf.fp, _CHUNK)
+            zf.filelist.append(info)
+            zf.NameToInfo[name] = info
+            zf.start_dir = zf.fp.tell()
+        spool.path.unlink()
 
     def seal(self) -> tuple[int, str]:
         """Finish the ZIP and sync it; returns (size in bytes, SHA-256 hex)."""
@@ -100,6 +139,39 @@ class ExportArchive:
         shutil.rmtree(self.work, ignore_errors=True)
         if exc_type is not None:
             self.withdraw()
+
+
+class DeflatedSpool:
+    """A member's data, deflated as it is written (raw deflate, as zipfile writes it) into a
+    scratch file, with the CRC-32 and sizes its ZIP entry needs. `write` from one thread."""
+
+    def __init__(self, path: Path, level: int) -> None:
+        self.path = path
+        self._file = path.open("wb")
+        self._deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+        self.crc = 0
+        self.size = 0  # bytes written
+        self.compressed = 0  # bytes in the file
+
+    def write(self, data: bytes) -> None:
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        self._put(self._deflate.compress(data))
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._put(self._deflate.flush())
+            self._file.close()
+
+    def _put(self, deflated: bytes) -> None:
+        self.compressed += len(deflated)
+        self._file.write(deflated)
+
+    def __enter__(self) -> DeflatedSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _sync_dir(path: Path) -> None:

@@ -25,6 +25,7 @@ from trackguard.policy import Policy
 from trackguard.policy.taxonomy import is_personal
 from trackguard.privacy.audit import AuditLog
 from trackguard.privacy.export.archive import ExportArchive
+from trackguard.privacy.export.background_write import BackgroundWriter
 from trackguard.privacy.export.collect import (
     FILES_DIR,
     Held,
@@ -220,10 +221,11 @@ class _Build:
                 select(Device).where(Device.customer_id == self.subject_id).order_by(Device.id)
             )
         ]
-        spool = self.archive.spool("tracks.gpx")
+        # tracks.gpx is deflated on a thread of its own while positions.csv is the open member.
         with (
             _text_member(self.zf, "positions.csv") as csv_out,
-            spool.open("w", encoding="utf-8") as gpx_out,
+            self.archive.deflated_spool("tracks.gpx") as gpx_spool,
+            BackgroundWriter(gpx_spool) as gpx_out,
         ):
             gpx = GpxWriter(gpx_out, creator="trackguard")
             gpx.open(name=self.policy.controller.name, time=iso_utc(made_at))
@@ -231,8 +233,7 @@ class _Build:
                 self.session, self.vault, self.subject_id, devices, csv_out, gpx
             )
             gpx.close()
-        self.zf.write(spool, "tracks.gpx")
-        spool.unlink()
+        self.archive.add_deflated("tracks.gpx", gpx_spool)
         return counts
 
     def _positions_held(self, table: SubjectTable, counts: PositionCounts) -> Held:

@@ -85,17 +85,21 @@ class FixArrays:
 
 def floats(values: Sequence[Any]) -> Floats:
     """Numbers (None as NaN) as float64."""
-    if None in values:
+    try:
+        # Asking `None in values` first costs as much as the conversion: a float never
+        # equals None, but each says so only after a rich comparison.
+        return np.fromiter(values, np.float64, len(values))
+    except TypeError:  # a None among them
         return np.array(values, dtype=np.float64)  # None becomes NaN
-    return np.fromiter(values, np.float64, len(values))
 
 
 def flags(values: Sequence[bool | None]) -> Codes:
     """True / False / None as TRUE / FALSE / UNKNOWN."""
     count = len(values)
-    if values.count(None) == count:
+    seen = set(values)  # hashing: cheaper than comparing each value with None
+    if seen == {None}:
         return np.full(count, UNKNOWN, np.intp)
-    if None not in values:
+    if None not in seen:
         return np.fromiter(values, np.bool_, count).astype(np.intp)
     return np.fromiter(map(_FLAG_CODE.__getitem__, values), np.intp, count)
 

@@ -3,7 +3,8 @@
 gpxpy and ElementTree build the whole tree in memory; ten million points do not
 fit, so the elements are written as text with every value escaped. Track points
 are formatted a batch at a time (`trkpt_lines`, numpy: no Python per point) and
-written as slices of that text. Element order follows the GPX 1.1 schema
+written as slices of that text, gathered into chunks of about `CHUNK_BYTES` for
+the byte stream (a thread's queue, as a rule). Element order follows the GPX 1.1 schema
 (trkpt: ele, time, sat; trk: name, number, trkseg).
 """
 
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TextIO
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
+from trackguard.privacy.export.background_write import ByteSink
 from trackguard.privacy.export.text_columns import (
     Floats,
     TextMatrix,
@@ -30,6 +31,8 @@ GPX_NAMESPACE = "http://www.topografix.com/GPX/1/1"
 GPX_SCHEMA = "http://www.topografix.com/GPX/1/1/gpx.xsd"
 # Characters XML 1.0 does not allow at all, even escaped.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Writes handed on at once: few enough that a queue's cost per write vanishes.
+CHUNK_BYTES = 1 << 20
 
 
 def xml_text(value: str) -> str:
@@ -80,17 +83,17 @@ def trkpt_lines(points: TrackPoints) -> PointText:
 
 
 class GpxWriter:
-    """Writes `tracks.gpx` to `out` (a text stream over a byte stream, written through its
-    `.buffer`): `open`, then trips (`start`/`write_points`/`end`), `close`."""
+    """Writes `tracks.gpx` to `out` in chunks: `open`, then trips (`start`/`write_points`/
+    `end`), `close` (which hands on the last chunk)."""
 
-    def __init__(self, out: TextIO, *, creator: str) -> None:
-        out.flush()
-        self.out = out  # kept: closing (or collecting) the wrapper closes its buffer
-        self._bytes = out.buffer
+    def __init__(self, out: ByteSink, *, creator: str) -> None:
+        self.out = out
         self.creator = creator
         self.track_name = ""
         self.tracks = 0
         self.points = 0
+        self._chunk: list[bytes] = []
+        self._chunk_bytes = 0
 
     def open(self, *, name: str, time: str) -> None:
         self._text(
@@ -110,13 +113,25 @@ class GpxWriter:
     def write_points(self, lines: PointText, lo: int, hi: int) -> None:
         """Lines `lo` to `hi` of `lines` (`trkpt_lines`) as points of the open track."""
         self.points += hi - lo
-        self._bytes.write(lines.lines(lo, hi))
+        self._put(lines.lines(lo, hi))
 
     def end(self) -> None:
         self._text("</trkseg></trk>\n")
 
     def close(self) -> None:
         self._text("</gpx>\n")
+        self._hand_on()
 
     def _text(self, text: str) -> None:
-        self._bytes.write(text.encode())
+        self._put(text.encode())
+
+    def _put(self, data: bytes) -> None:
+        self._chunk.append(data)
+        self._chunk_bytes += len(data)
+        if self._chunk_bytes >= CHUNK_BYTES:
+            self._hand_on()
+
+    def _hand_on(self) -> None:
+        if self._chunk:
+            self.out.write(b"".join(self._chunk))
+            self._chunk, self._chunk_bytes = [], 0

@@ -5,7 +5,7 @@ One pass over the rows feeds both files: rows are read from a streaming cursor
 (`tracking.position_blocks`), decrypted with the key its `key_ref` names. Whole
 hours are gathered into batches of about `BATCH_FIXES` fixes, and each batch is
 handled column by column (numpy, `fix_arrays` and `text_columns`): its CSV rows
-are formatted at once (and compressed into the ZIP on a second thread), its
+are formatted at once (and compressed into the ZIP, both on a second thread), its
 usable fixes' `<trkpt>` lines too, and the trip splitter (`trip_stream`) picks
 the lines of trips out of them. Python does work per batch and per trip, not
 per position. Only rows encrypted under the subject's
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TextIO
 
 import numpy as np
@@ -102,8 +103,8 @@ def export_positions(
 ) -> PositionCounts:
     """Write the header and every readable position of `devices` (see module doc).
 
-    `csv_out` and `gpx.out` are text streams over byte streams (`.buffer`): rows are
-    formatted as bytes and written there; positions.csv from a second thread.
+    `csv_out` is a text stream over a byte stream (`.buffer`): rows are formatted as
+    bytes and written there from a second thread; `gpx` writes to its own byte sink.
     """
     csv_out.write(",".join(CSV_COLUMNS) + "\n")
     csv_out.flush()
@@ -202,7 +203,7 @@ class _BatchWriter:
         if not len(fixes):
             return
         arrays = FixArrays.of(fixes)
-        self.csv_out.write(csv_rows(self.device, arrays))
+        self.csv_out.write_made(partial(csv_rows, self.device, arrays))
         self.counts.rows += len(arrays)
         self.splitter.add(_trip_fixes(arrays, self.config))
 

@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
@@ -45,7 +47,7 @@ from trackguard.web.auth.sessions import (
     within_terms,
 )
 from trackguard.web.auth.throttle import LoginThrottle
-from trackguard.web.deps import CurrentRuntime
+from trackguard.web.deps import runtime_of
 
 COOKIE_NAME = "JSESSIONID"  # Traccar's cookie name: its clients look for it
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="trackguard", charset="UTF-8"'}
@@ -168,10 +170,13 @@ def _from_session(
         raise unauthorized("The session has ended or the token is not valid.")
     touch(row, now=now, terms=terms)
     if row.customer_id is not None:
-        customer = session.get(Customer, row.customer_id)
-        if customer is None or customer.status != ACTIVE:
+        # Two columns, not the whole (partly encrypted) record: this runs on every request.
+        connection = session.connection()
+        standing = connection.execute(_STANDING, {"customer": row.customer_id}).first()
+        if standing is None or standing[0] != ACTIVE:
             raise unauthorized("The session has ended or the token is not valid.")
-        _note_app_use(customer, now)
+        if _app_use_due(standing[1], now):
+            connection.execute(_NOTE_APP_USE, {"customer": row.customer_id, "now": now})
         return Principal("customer", row.customer_id, kind, row.id)
     assert row.staff_user_id is not None
     return Principal("staff", row.staff_user_id, kind, row.id)
@@ -227,15 +232,32 @@ def _from_basic(
 
 
 def _note_app_use(customer: Customer, now: datetime) -> None:
-    last = customer.last_app_use_at
-    if last is None or now - as_utc(last) >= APP_USE_RESOLUTION:
+    if _app_use_due(customer.last_app_use_at, now):
         customer.last_app_use_at = now
+
+
+def _app_use_due(last: datetime | None, now: datetime) -> bool:
+    return last is None or now - as_utc(last) >= APP_USE_RESOLUTION
+
+
+_STANDING = select(Customer.status, Customer.last_app_use_at).where(
+    Customer.id == bindparam("customer")
+)
+_NOTE_APP_USE = (
+    update(Customer)
+    .where(Customer.id == bindparam("customer"))
+    .values(last_app_use_at=bindparam("now"))
+)
 
 
 # -- FastAPI dependencies ----------------------------------------------------------------
 
 
-def get_auth(connection: HTTPConnection) -> WebAuth:
+# The dependencies below are async so that FastAPI runs them inline: it sends each sync
+# one through the threadpool, a hop apiece. Only the database work takes that trip.
+
+
+async def get_auth(connection: HTTPConnection) -> WebAuth:
     auth: WebAuth = connection.app.state.auth
     return auth
 
@@ -243,11 +265,11 @@ def get_auth(connection: HTTPConnection) -> WebAuth:
 Auth = Annotated[WebAuth, Depends(get_auth)]
 
 
-def optional_principal(request: Request, runtime: CurrentRuntime, auth: Auth) -> Principal | None:
-    return resolve_principal(request, runtime, auth)
+async def optional_principal(request: Request, auth: Auth) -> Principal | None:
+    return await run_in_threadpool(resolve_principal, request, runtime_of(request), auth)
 
 
-def current_customer(
+async def current_customer(
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Principal:
     """A signed-in customer; 401 without credentials, 403 for a staff user."""

@@ -207,19 +207,20 @@ class CustomerData:
 
     # The two lists of `GET /api/positions`, as encoded JSON (see `position_lists`).
 
-    def latest_items(self) -> list[bytes]:
-        """The newest position of each device, devices oldest first (as `latest_positions`)."""
+    def latest_items(self) -> bytes:
+        """The newest position of each device, devices oldest first (as `latest_positions`),
+        as a JSON array."""
         cache = rendered_rows_of(self.vault)
-        devices, items = position_lists.latest_items(
+        devices, body = position_lists.latest_items(
             self.session, self.vault, cache, self.customer_id
         )
         self.read.update(DEVICE_CATEGORIES)
         if devices:
             self.read.add(LOCATION)
-        return items
+        return body
 
-    def history_items(self, device: OwnDevice, start: datetime, end: datetime) -> list[bytes]:
-        """`history_columns` as Traccar positions, in runs of comma-separated items."""
+    def history_items(self, device: OwnDevice, start: datetime, end: datetime) -> bytes:
+        """`history_columns` as Traccar positions, a JSON array."""
         self.read.add(LOCATION)
 
         def slowly() -> list[dict[str, Any]]:

@@ -43,7 +43,7 @@ def audit_read(
         raise PolicyError(
             f"purpose '{API_PURPOSE}' does not process {', '.join(outside)}", field="purposes"
         )
-    AuditLog(clock).append(
+    AuditLog(clock).record(
         session,
         actor=ACTOR,
         role=ROLE,

@@ -1,4 +1,4 @@
-"""`GET /api/positions` answers as runs of encoded JSON items, from `rendered` rows.
+"""`GET /api/positions` answers as encoded JSON arrays, from `rendered` rows.
 
 Two lists: the newest fix of each of a customer's devices (one query for
 devices, numbers and newest rows together), and one device's fixes over a
@@ -7,6 +7,8 @@ items come from the cache. Before any cached item is served, the vault opens one
 ciphertext of every (subject, key version) the answer uses, in this request, so
 an answer never shows what the vault would refuse to decrypt now. A refused key
 drops the subject's entries and raises, as reading the rows directly would.
+The answer itself is kept too (`RecentAnswers`): the same rows next time, and
+after the same per-key opening, it is sent again as it is.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, bindparam, literal_column, select, true
+from sqlalchemy.orm import Session
 
 from trackguard.errors import VaultError
 from trackguard.store.models.tracking import Device, Position
@@ -35,8 +37,8 @@ from trackguard.tracking.positions import (
 from trackguard.vault import Vault
 from trackguard.vault.envelope import field_version
 from trackguard.web.traccar.ids import numbers_for
-from trackguard.web.traccar.rendered import RenderedRow, RenderedRows, RowKey
-from trackguard.web.traccar.responses import json_bytes
+from trackguard.web.traccar.rendered import Answer, Probe, RenderedRow, RenderedRows, RowKey
+from trackguard.web.traccar.responses import EncodedItems, json_bytes
 from trackguard.web.traccar.serialize import column_positions_json
 
 
@@ -47,6 +49,23 @@ class RowOpener:
         self.session, self.vault, self.cache = session, vault, cache
         self._opened: set[tuple[str, int]] = set()  # (subject, key version) opened this request
         self._subjects: dict[str, str] = {}  # key_ref -> subject
+        self.probes: list[Probe] = []  # the ciphertext opened for each of `_opened`
+
+    def reopen(self, probes: Iterable[Probe]) -> None:
+        """Open each probe's ciphertext (one per key a kept answer uses) in this request."""
+        for subject, device_id, stored_time, key_ref, payload in probes:
+            self._open(subject, device_id, iso_of_stored(stored_time), key_ref, payload)
+
+    def _open(
+        self, subject: str, device_id: str, time_iso: str, key_ref: str, payload: bytes
+    ) -> bytes:
+        try:
+            return open_payload(
+                self.session, self.vault, device_id, time_iso, key_ref, payload, subject
+            )
+        except VaultError:
+            self.cache.forget_subject(subject)
+            raise
 
     def rendered(
         self, device_id: str, number: int, protocol: str | None, row: Sequence[Any]
@@ -70,36 +89,39 @@ class RowOpener:
         if found is not None and found.key in self._opened:
             return found  # its key was opened in this request: still there
         time_iso = iso_of_stored(stored_time)
-        try:
-            plain = open_payload(
-                self.session, self.vault, device_id, time_iso, key_ref, payload, subject
-            )
-        except VaultError:
-            self.cache.forget_subject(subject)
-            raise
+        plain = self._open(subject, device_id, time_iso, key_ref, payload)
         if found is None:
             columns = fixes_of_row(time_iso, iso_of_stored(stored_received), fixes, plain)
             items = [json_bytes(item) for item in column_positions_json(number, protocol, columns)]
             found = RenderedRow.of((subject, field_version(payload)[0]), columns.time, items)
             self.cache.put(key, found)
-        self._opened.add(found.key)
+        if found.key not in self._opened:
+            self._opened.add(found.key)
+            self.probes.append((subject, device_id, stored_time, key_ref, payload))
         return found
 
 
 def latest_items(
     session: Session, vault: Vault, cache: RenderedRows, customer_id: str
-) -> tuple[int, list[bytes]]:
-    """(how many devices the customer has, the newest fix of each, devices oldest first).
+) -> tuple[int, bytes]:
+    """(how many devices the customer has, the JSON array of the newest fix of each,
+    devices oldest first).
 
     Devices that never reported are left out; every device gets its number here,
-    as `CustomerData.devices` would give it.
+    as `CustomerData.devices` would give it. When the rows are exactly those of the
+    customer's previous answer, that answer is sent again once its keys opened.
     """
     cache.expire()
     query = _newest_rows_query(session.get_bind().dialect.name)
-    rows = session.connection().execute(query, {"customer_id": customer_id}).all()  # no ORM
+    result = session.connection().execute(query, {"customer_id": customer_id})  # no ORM
+    rows = [tuple(row) for row in result]  # plain tuples compare ten times faster than Rows
+    opener = RowOpener(session, vault, cache)
+    kept = cache.answers.recall(("latest", customer_id), rows)
+    if kept is not None:
+        opener.reopen(kept.probes)
+        return len(rows), kept.body
     unnumbered = [row[0] for row in rows if row[1] is None]
     numbers = numbers_for(session, "device", unnumbered) if unnumbered else {}
-    opener = RowOpener(session, vault, cache)
     items = []
     for device_id, number, protocol, *stored in rows:
         if stored[-1] is None:
@@ -107,7 +129,12 @@ def latest_items(
         if number is None:
             number = numbers[device_id]
         items.append(opener.rendered(device_id, number, protocol, stored).last())
-    return len(rows), items
+    body = EncodedItems(items).encode()
+    # Numbers given just now commit with this request or not at all: keep only answers
+    # whose devices all had theirs already.
+    if not unnumbered:
+        cache.answers.keep(("latest", customer_id), Answer(rows, body, tuple(opener.probes)))
+    return len(rows), body
 
 
 @cache
@@ -117,7 +144,7 @@ def _newest_rows_query(dialect: str) -> Select[Any]:
     Built once per dialect: a statement object used again skips SQLAlchemy's
     construction and cache-key work on every request. PostgreSQL takes the newest
     row through LATERAL (one backward index scan over the month partitions per
-    device); SQLite, which lacks it, matches the row to a correlated max().
+    device); SQLite, which lacks it, matches the row by the rowid a correlated subquery finds.
     """
     columns = stored_row_columns(dialect)
     device_columns: tuple[Any, ...] = (Device.id, TraccarId.id, Device.protocol)
@@ -133,9 +160,18 @@ def _newest_rows_query(dialect: str) -> Select[Any]:
         )
         query = query.add_columns(*newest.c).outerjoin(newest, true())
     else:
-        older = aliased(Position)
-        at = select(func.max(older.fix_time)).where(older.device_id == Device.id)
-        matched = and_(Position.device_id == Device.id, Position.fix_time == at.scalar_subquery())
+        # The newest row's rowid comes from the (device_id, fix_time) index alone; the
+        # row is then one rowid seek (matching on max(fix_time) searched the index twice).
+        older = Position.__table__.alias("older")
+        newest_rowid = (
+            select(literal_column("older.rowid"))
+            .select_from(older)
+            .where(older.c.device_id == Device.id)
+            .order_by(older.c.fix_time.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        matched = literal_column("positions.rowid") == newest_rowid
         query = query.add_columns(*columns).outerjoin(Position, matched)
     return query.where(Device.customer_id == bindparam("customer_id")).order_by(
         Device.created_at, Device.id
@@ -150,8 +186,8 @@ def history_items(
     start: datetime,
     end: datetime,
     fallback: Callable[[], list[dict[str, Any]]],
-) -> list[bytes]:
-    """The device's fixes with `start <= time < end`, oldest first, in comma-separated runs.
+) -> bytes:
+    """The JSON array of the device's fixes with `start <= time < end`, oldest first.
 
     `device` is (id, number, protocol). Rows whose fixes interleave in time (a late
     fix inside a compacted hour, a resent copy) are rare and need one sort over all
@@ -160,16 +196,22 @@ def history_items(
     cache.expire()
     device_id, number, protocol = device
     query = stored_rows_between(session.get_bind().dialect.name, device_id, start, end)
+    rows = [tuple(row) for row in session.connection().execute(query)]
     opener = RowOpener(session, vault, cache)
-    rendered = [
-        opener.rendered(device_id, number, protocol, row)
-        for row in session.connection().execute(query)
-    ]
+    low, high = iso_utc_text(start), iso_utc_text(end)
+    answer_key = ("history", device_id, number, protocol, low, high)
+    kept = cache.answers.recall(answer_key, rows)
+    if kept is not None:
+        opener.reopen(kept.probes)
+        return kept.body
+    rendered = [opener.rendered(device_id, number, protocol, row) for row in rows]
     rendered.sort(key=lambda r: r.times[0])
     if not _disjoint(rendered):
-        return [b",".join(json_bytes(item) for item in fallback())]
-    low, high = iso_utc_text(start), iso_utc_text(end)
-    return [row.run(bisect_left(row.times, low), bisect_left(row.times, high)) for row in rendered]
+        return json_bytes(fallback())
+    runs = [row.run(bisect_left(row.times, low), bisect_left(row.times, high)) for row in rendered]
+    body = EncodedItems(runs).encode()
+    cache.answers.keep(answer_key, Answer(rows, body, tuple(opener.probes)))
+    return body
 
 
 def _disjoint(rows: Iterable[RenderedRow]) -> bool:

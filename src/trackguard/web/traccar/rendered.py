@@ -15,6 +15,11 @@ subject key an answer uses, on every request, and serves entries only after
 that succeeded. When the vault refuses a key, `forget_subject` drops all of
 that subject's entries. Entries also leave after `ttl` seconds (the vault's own
 key cache keeps unwrapped keys that long) and, oldest first, beyond `max_bytes`.
+
+One level up, `RecentAnswers` keeps whole answers (the encoded JSON array) with
+the exact rows they were made from: a poll that finds the same rows again sends
+the same bytes without touching a row, after the same per-key opening as above
+(`Answer.probes`: one ciphertext of every subject key the answer uses).
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from trackguard.vault import Vault
 
@@ -32,6 +38,9 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_TTL = 60.0  # seconds; the vault's key cache TTL
 # What an entry costs besides its JSON text: a time string and an offset per fix.
 _PER_FIX_OVERHEAD = 90
+# What an answer costs besides its JSON: the row it keeps per device or block (ciphertext
+# included) to compare the next request's rows with.
+_PER_ROW_OVERHEAD = 400
 
 # (device id, stored fix time, stored received time, key_ref, fixes, ciphertext,
 #  device number, device protocol)
@@ -77,6 +86,79 @@ class RenderedRow:
         return self.text[self.starts[low] : end]
 
 
+# One stored ciphertext per (subject, key version) an answer uses: (subject, device id,
+# stored fix time, key_ref, ciphertext), what `position_lists` opens to prove the key is there.
+Probe = tuple[str, str, str, str, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A list answer as sent (`body`, a JSON array) and the rows it was made from."""
+
+    rows: list[tuple[Any, ...]]
+    body: bytes
+    probes: tuple[Probe, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + _PER_ROW_OVERHEAD * len(self.rows)
+
+
+class RecentAnswers:
+    """The last answer per list (a customer's latest fixes, a device's period), served
+    again only for identical rows; bounded, expiring and shredded like `RenderedRows`."""
+
+    def __init__(self, max_bytes: int, ttl: float, clock: Callable[[], float]) -> None:
+        self.max_bytes, self.ttl, self._clock = max_bytes, ttl, clock
+        self._answers: OrderedDict[Hashable, tuple[float, Answer]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def recall(self, key: Hashable, rows: list[tuple[Any, ...]]) -> Answer | None:
+        """The answer kept under `key` if it was made from exactly `rows` (and is not stale)."""
+        found = self._answers.get(key)
+        if found is None or found[0] < self._clock() or found[1].rows != rows:
+            return None
+        return found[1]
+
+    def keep(self, key: Hashable, answer: Answer) -> None:
+        size = answer.size
+        with self._lock:
+            self._drop(key)
+            if size > self.max_bytes:
+                return
+            self._answers[key] = (self._clock() + self.ttl, answer)
+            self._bytes += size
+            now = self._clock()
+            while self._answers:
+                expires = next(iter(self._answers.values()))[0]
+                if expires >= now and self._bytes <= self.max_bytes:
+                    break
+                self._bytes -= self._answers.popitem(last=False)[1][1].size
+
+    def forget_subject(self, subject: str) -> None:
+        with self._lock:
+            for key in [
+                k
+                for k, (_, answer) in self._answers.items()
+                if any(probe[0] == subject for probe in answer.probes)
+            ]:
+                self._drop(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def _drop(self, key: Hashable) -> None:
+        old = self._answers.pop(key, None)
+        if old is not None:
+            self._bytes -= old[1].size
+
+
 class RenderedRows:
     """A thread-safe, size-bounded cache of `RenderedRow`s that forgets after `ttl` seconds.
 
@@ -96,6 +178,8 @@ class RenderedRows:
         self._rows: OrderedDict[RowKey, tuple[float, int, RenderedRow]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        # Whole answers hold copies of rows' JSON: a quarter of the budget on top.
+        self.answers = RecentAnswers(max(1, max_bytes // 4), ttl, clock)
 
     def get(self, key: RowKey) -> RenderedRow | None:
         # No lock on the hot path: one dict look-up is atomic under the GIL.
@@ -128,11 +212,13 @@ class RenderedRows:
         with self._lock:
             for key in [k for k, (_, _, row) in self._rows.items() if row.key[0] == subject]:
                 self._bytes -= self._rows.pop(key)[1]
+        self.answers.forget_subject(subject)
 
     def clear(self) -> None:
         with self._lock:
             self._rows.clear()
             self._bytes = 0
+        self.answers.clear()
 
     def __len__(self) -> int:
         return len(self._rows)

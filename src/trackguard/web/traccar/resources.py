@@ -11,14 +11,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from trackguard.runtime import Runtime
 from trackguard.tracking.positions import StoredPosition
 from trackguard.web.auth.principal import CurrentCustomer
-from trackguard.web.deps import CurrentRuntime
+from trackguard.web.deps import get_runtime
 from trackguard.web.traccar import schemas
 from trackguard.web.traccar.access import CustomerData, OwnDevice
 from trackguard.web.traccar.ids import position_id
@@ -30,7 +31,7 @@ from trackguard.web.traccar.params import (
     IdValue,
     period,
 )
-from trackguard.web.traccar.responses import EncodedItems, TraccarJSON
+from trackguard.web.traccar.responses import EncodedJSON, TraccarJSON
 from trackguard.web.traccar.serialize import (
     device_json,
     geofence_json,
@@ -40,6 +41,9 @@ from trackguard.web.traccar.serialize import (
 
 router = APIRouter(prefix="/api", tags=["traccar"])
 PRIVATE = {"Cache-Control": "no-store"}
+
+
+ApiRuntime = Annotated[Runtime, Depends(get_runtime)]
 
 Ids = Annotated[IdList, Query(alias="id", max_length=MAX_IDS, description="Repeat for several.")]
 UniqueIds = Annotated[
@@ -88,7 +92,9 @@ def positions_json(pairs: Sequence[tuple[OwnDevice, StoredPosition]]) -> list[An
     ]
 
 
-def _read(runtime: Runtime, customer_id: str, action: str, build: Any) -> TraccarJSON:
+def _read_now(runtime: Runtime, customer_id: str, action: str, build: Any) -> TraccarJSON:
+    # No in-process turn for the audit write: a request that already wrote (numbering a
+    # new device) would hold SQLite's write lock while waiting for it, and deadlock.
     with runtime.db.session() as session:
         data = CustomerData(session, runtime.vault, customer_id)
         body = build(data)
@@ -96,9 +102,15 @@ def _read(runtime: Runtime, customer_id: str, action: str, build: Any) -> Tracca
     return TraccarJSON(body, headers=PRIVATE)
 
 
+async def _read(runtime: Runtime, customer_id: str, action: str, build: Any) -> TraccarJSON:
+    """Read, audit and encode in one trip to the threadpool (the routes are async, so
+    FastAPI adds no hop of its own per dependency and route)."""
+    return await run_in_threadpool(_read_now, runtime, customer_id, action, build)
+
+
 @router.get("/devices", response_model=list[schemas.Device])
-def devices(
-    runtime: CurrentRuntime,
+async def devices(
+    runtime: ApiRuntime,
     principal: CurrentCustomer,
     ids: Ids = [],  # noqa: B006 - FastAPI copies defaults
     unique_ids: UniqueIds = [],  # noqa: B006
@@ -117,22 +129,22 @@ def devices(
             chosen = data.devices()
         return devices_json(data, chosen, runtime.clock())
 
-    return _read(runtime, principal.id, "traccar.devices.read", build)
+    return await _read(runtime, principal.id, "traccar.devices.read", build)
 
 
 @router.get("/devices/{device_id}", response_model=schemas.Device)
-def device(runtime: CurrentRuntime, principal: CurrentCustomer, device_id: PathId) -> TraccarJSON:
+async def device(runtime: ApiRuntime, principal: CurrentCustomer, device_id: PathId) -> TraccarJSON:
     """One of the customer's devices (404 for any other id)."""
 
     def build(data: CustomerData) -> Any:
         return devices_json(data, data.devices_numbered([device_id]), runtime.clock())[0]
 
-    return _read(runtime, principal.id, "traccar.devices.read", build)
+    return await _read(runtime, principal.id, "traccar.devices.read", build)
 
 
 @router.get("/positions", response_model=list[schemas.Position])
-def positions(
-    runtime: CurrentRuntime,
+async def positions(
+    runtime: ApiRuntime,
     principal: CurrentCustomer,
     ids: Ids = [],  # noqa: B006
     device_id: DeviceId = None,
@@ -146,24 +158,24 @@ def positions(
     if start is not None and device_id is None:
         raise HTTPException(400, "A history needs 'deviceId'.")
 
-    def build(data: CustomerData) -> list[Any] | EncodedItems:
+    def build(data: CustomerData) -> list[Any] | EncodedJSON:
         if ids:
             return positions_json(data.positions_numbered(ids))
         if device_id is None:
-            return EncodedItems(data.latest_items())
+            return EncodedJSON(data.latest_items())
         chosen = data.devices_numbered([device_id])
         if start is not None and end is not None:
             begin, finish = period(start, end, MAX_POSITION_PERIOD)
-            return EncodedItems(data.history_items(chosen[0], begin, finish))
+            return EncodedJSON(data.history_items(chosen[0], begin, finish))
         latest = data.latest_positions(chosen)
         return positions_json([(d, latest[d.id]) for d in chosen if d.id in latest])
 
-    return _read(runtime, principal.id, "traccar.positions.read", build)
+    return await _read(runtime, principal.id, "traccar.positions.read", build)
 
 
 @router.get("/geofences", response_model=list[schemas.Geofence])
-def geofences(
-    runtime: CurrentRuntime, principal: CurrentCustomer, device_id: DeviceId = None
+async def geofences(
+    runtime: ApiRuntime, principal: CurrentCustomer, device_id: DeviceId = None
 ) -> TraccarJSON:
     """The customer's geofences; `deviceId`: those that device watches."""
 
@@ -171,15 +183,15 @@ def geofences(
         only = data.devices_numbered([device_id])[0] if device_id is not None else None
         return [geofence_json(g.number, g.name, g.area) for g in data.geofences(only)]
 
-    return _read(runtime, principal.id, "traccar.geofences.read", build)
+    return await _read(runtime, principal.id, "traccar.geofences.read", build)
 
 
 @router.get("/geofences/{geofence_id}", response_model=schemas.Geofence)
-def geofence(
-    runtime: CurrentRuntime, principal: CurrentCustomer, geofence_id: PathId
+async def geofence(
+    runtime: ApiRuntime, principal: CurrentCustomer, geofence_id: PathId
 ) -> TraccarJSON:
     def build(data: CustomerData) -> Any:
         g = data.geofence_numbered(geofence_id)
         return geofence_json(g.number, g.name, g.area)
 
-    return _read(runtime, principal.id, "traccar.geofences.read", build)
+    return await _read(runtime, principal.id, "traccar.geofences.read", build)

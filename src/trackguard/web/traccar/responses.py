@@ -33,8 +33,17 @@ class EncodedItems:
         return b"".join(pieces)  # one copy of megabytes, not one per bracket
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedJSON:
+    """A whole answer already encoded (sent as it is, not copied again)."""
+
+    text: bytes
+
+
 def json_bytes(content: Any) -> bytes:
     """UTF-8 JSON of `content`, as compact as Starlette's `JSONResponse` writes it."""
+    if type(content) is EncodedJSON:
+        return content.text
     if type(content) is EncodedItems:
         return content.encode()
     try:
