@@ -26,7 +26,7 @@ from trackguard.tracking.position_blocks import (
     encode_block,
     iso_utc_text,
 )
-from trackguard.tracking.positions import _json_attributes, encode_report_payload
+from trackguard.tracking.positions import _json_attributes, encode_report_payload, report_values
 
 _BLOCK_ZLIB_LEVEL = 1
 _ZERO = timedelta(0)
@@ -49,29 +49,8 @@ _TEXT = frozenset((str,))
 
 
 def fix_values(report: PositionReport) -> dict[str, Any]:
-    """The payload fields of `report` (optional ones only when the device sent them)."""
-    course, altitude = report.course, report.altitude
-    values: dict[str, Any] = {
-        "lat": round(report.latitude, 6),
-        "lon": round(report.longitude, 6),
-        "speed": round(report.speed, 1),
-        "course": None if course is None else round(course, 1) % 360,
-        "altitude": None if altitude is None else round(altitude, 1),
-        "satellites": report.satellites,
-        "valid": report.valid,
-        "battery": report.battery,
-    }
-    if report.ignition is not None:
-        values["ignition"] = report.ignition
-    if report.motion is not None:
-        values["motion"] = report.motion
-    if report.alarm is not None:
-        values["alarm"] = str(report.alarm)
-    if report.protocol is not None:
-        values["protocol"] = report.protocol
-    if report.attributes:
-        values["attributes"] = attributes_json(report.attributes)
-    return values
+    """The payload fields of `report`, as `tracking.positions` stores them."""
+    return report_values(report, attributes_json)
 
 
 def fix_time_text(moment: datetime) -> str:

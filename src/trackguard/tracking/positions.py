@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -264,6 +264,14 @@ def encrypt_position(
 
 def encode_report_payload(report: PositionReport) -> bytes:
     """`encode_position_payload(fix_of(report))`, byte for byte, without the detour."""
+    return _ENCODE(report_values(report)).encode()
+
+
+def report_values(
+    report: PositionReport, encode_attributes: Callable[[Any], dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The payload fields of `report` (optional ones only when the device sent them);
+    `encode_attributes` makes the protocol attributes JSON-safe."""
     course, altitude = report.course, report.altitude
     values: dict[str, Any] = {
         "lat": round(report.latitude, 6),
@@ -284,8 +292,8 @@ def encode_report_payload(report: PositionReport) -> bytes:
     if report.protocol is not None:
         values["protocol"] = report.protocol
     if report.attributes:
-        values["attributes"] = _json_attributes(report.attributes)
-    return _ENCODE(values).encode()
+        values["attributes"] = (encode_attributes or _json_attributes)(report.attributes)
+    return values
 
 
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False).encode
