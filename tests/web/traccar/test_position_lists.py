@@ -21,6 +21,7 @@ from trackguard.tracking.positions import (
     insert_positions,
 )
 from trackguard.web.traccar.access import CustomerData
+from trackguard.web.traccar.ids import CommittedNumbers, numbers_for
 from trackguard.web.traccar.rendered import rendered_rows_of
 from trackguard.web.traccar.resources import positions_json
 from trackguard.web.traccar.responses import json_bytes
@@ -205,3 +206,20 @@ def test_a_rectified_row_is_not_answered_from_the_kept_answer(
     answer = latest_answer(runtime, alice)
     assert answer == fresh_latest_answer(runtime, alice)
     assert b'"latitude":53.3' in answer
+
+
+def test_device_numbers_are_kept_only_once_their_transaction_commits(
+    runtime: Runtime, alice: Account
+) -> None:
+    numbers = CommittedNumbers()
+    with pytest.raises(RuntimeError), runtime.db.session() as session:
+        given, committed = numbers.of(session, alice.device_ids)
+        assert not committed and sorted(given) == sorted(alice.device_ids)
+        raise RuntimeError("the request failed: its numbers roll back")
+    with runtime.db.session() as session:
+        again, committed = numbers.of(session, alice.device_ids)
+        assert not committed  # handed out again, not taken from the rolled-back request
+    with runtime.db.session() as session:
+        kept, committed = numbers.of(session, alice.device_ids)
+        assert committed and kept == again
+        assert numbers_for(session, "device", alice.device_ids) == kept

@@ -22,12 +22,14 @@ class Device(Base):
     """A tracker. Until a customer activates it, it belongs to nobody."""
 
     __tablename__ = "devices"
-    __table_args__ = subject_link("customer_id", key_class="profile")
+    __table_args__ = (
+        # A customer's devices in the order every list shows them, without a sort.
+        Index("ix_devices_customer_id_created_at", "customer_id", "created_at", "id"),
+        subject_link("customer_id", key_class="profile"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    customer_id: Mapped[str | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL"), index=True
-    )
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     # Keyed hash of the IMEI: how the gateway finds a device without storing the IMEI bare.
     imei_index: Mapped[str] = personal("user.unique_id.pseudonymous", String(64), unique=True)
     imei: Mapped[bytes | None] = personal("user.device.device_id", LargeBinary, encrypted=True)

@@ -40,10 +40,11 @@ from trackguard.web.auth.basic_cache import BasicCredentialCache
 from trackguard.web.auth.passwords import Passwords
 from trackguard.web.auth.sessions import (
     DEFAULT_TERMS,
+    MAX_TOKEN_LENGTH,
     SessionTerms,
-    find_session,
     staff_terms,
-    touch,
+    token_digest,
+    touch_values,
     within_terms,
 )
 from trackguard.web.auth.throttle import LoginThrottle
@@ -162,24 +163,32 @@ def _from_session(
     auth: WebAuth,
     settings: Settings,
 ) -> Principal:
-    row = find_session(session, token, now=now, kind=kind)
-    if row is None:
-        raise unauthorized("The session has ended or the token is not valid.")
+    # One Core query for the session and its customer's standing: this runs on every
+    # request, and `find_session`'s ORM object would cost more than the answer's reading.
+    refused = unauthorized("The session has ended or the token is not valid.")
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise refused
+    connection = session.connection()
+    row = connection.execute(_LIVE_SESSION, {"token_hash": token_digest(token)}).first()
+    if row is None or row.kind != kind or row.revoked_at is not None:
+        raise refused
+    if as_utc(row.expires_at) <= now:
+        raise refused
     terms = auth.terms if row.customer_id is not None else staff_terms_from(settings)
     if not within_terms(row, now=now, terms=terms):
-        raise unauthorized("The session has ended or the token is not valid.")
-    touch(row, now=now, terms=terms)
-    if row.customer_id is not None:
-        # Two columns, not the whole (partly encrypted) record: this runs on every request.
-        connection = session.connection()
-        standing = connection.execute(_STANDING, {"customer": row.customer_id}).first()
-        if standing is None or standing[0] != ACTIVE:
-            raise unauthorized("The session has ended or the token is not valid.")
-        if _app_use_due(standing[1], now):
-            connection.execute(_NOTE_APP_USE, {"customer": row.customer_id, "now": now})
-        return Principal("customer", row.customer_id, kind, row.id)
-    assert row.staff_user_id is not None
-    return Principal("staff", row.staff_user_id, kind, row.id)
+        raise refused
+    touched = touch_values(row, now=now, terms=terms)
+    if touched is not None:
+        # At most once a minute per session: built here, it needs no cached form.
+        connection.execute(update(WebSession).where(WebSession.id == row.id).values(**touched))
+    if row.customer_id is None:
+        assert row.staff_user_id is not None
+        return Principal("staff", row.staff_user_id, kind, row.id)
+    if row.customer_status != ACTIVE:
+        raise refused
+    if _app_use_due(row.last_app_use_at, now):
+        connection.execute(_NOTE_APP_USE, {"customer": row.customer_id, "now": now})
+    return Principal("customer", row.customer_id, kind, row.id)
 
 
 def _from_basic(
@@ -240,8 +249,22 @@ def _app_use_due(last: datetime | None, now: datetime) -> bool:
     return last is None or now - as_utc(last) >= APP_USE_RESOLUTION
 
 
-_STANDING = select(Customer.status, Customer.last_app_use_at).where(
-    Customer.id == bindparam("customer")
+# Built once: statements used again skip SQLAlchemy's construction and cache-key work.
+_LIVE_SESSION = (
+    select(
+        WebSession.id,
+        WebSession.kind,
+        WebSession.customer_id,
+        WebSession.staff_user_id,
+        WebSession.revoked_at,
+        WebSession.expires_at,
+        WebSession.created_at,
+        WebSession.last_seen_at,
+        Customer.status.label("customer_status"),
+        Customer.last_app_use_at.label("last_app_use_at"),
+    )
+    .outerjoin(Customer, Customer.id == WebSession.customer_id)
+    .where(WebSession.token_hash == bindparam("token_hash"))
 )
 _NOTE_APP_USE = (
     update(Customer)

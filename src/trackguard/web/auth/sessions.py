@@ -23,7 +23,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -35,6 +35,7 @@ from trackguard.store.models.web import WebSession
 SessionKind = Literal["cookie", "token"]
 TOKEN_BYTES = 32  # 256 bits: guessing one is hopeless, so no lookup needs throttling
 TOUCH_EVERY = timedelta(minutes=1)
+MAX_TOKEN_LENGTH = 200  # far above a real token: longer ones are not even looked up
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def find_session(
     session: Session, token: str, *, now: datetime, kind: SessionKind | None = None
 ) -> WebSession | None:
     """The live session `token` opens (not revoked, not expired), or None."""
-    if not token or len(token) > 200:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     row = session.scalar(select(WebSession).where(WebSession.token_hash == token_digest(token)))
     if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= as_utc(now):
@@ -117,7 +118,18 @@ def find_session(
     return row
 
 
-def within_terms(row: WebSession, *, now: datetime, terms: SessionTerms) -> bool:
+class SessionTimes(Protocol):
+    """What the terms are checked on: a `WebSession`, or a row of its columns."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def last_seen_at(self) -> datetime: ...
+
+
+def within_terms(row: SessionTimes, *, now: datetime, terms: SessionTerms) -> bool:
     """Whether a live session is still within `terms`, which may be shorter than those it
     was opened under. Idle time counts from the last recorded use (`TOUCH_EVERY`)."""
     now, created = as_utc(now), as_utc(row.created_at)
@@ -126,15 +138,26 @@ def within_terms(row: WebSession, *, now: datetime, terms: SessionTerms) -> bool
     return now < created + terms.absolute and now < as_utc(row.last_seen_at) + terms.idle
 
 
-def touch(row: WebSession, *, now: datetime, terms: SessionTerms = DEFAULT_TERMS) -> bool:
-    """Record a use; a cookie session's idle expiry moves on. True when the row changed."""
+def touch_values(
+    row: SessionTimes, *, now: datetime, terms: SessionTerms = DEFAULT_TERMS
+) -> dict[str, Any] | None:
+    """The columns a use changes (a cookie session's idle expiry moves on), or None when
+    the last recorded use is recent enough."""
     now = as_utc(now)
     if now - as_utc(row.last_seen_at) < TOUCH_EVERY:
-        return False
-    row.last_seen_at = now
+        return None
+    values: dict[str, Any] = {"last_seen_at": now}
     if row.kind == "cookie":
-        row.expires_at = min(now + terms.idle, as_utc(row.created_at) + terms.absolute)
-    return True
+        values["expires_at"] = min(now + terms.idle, as_utc(row.created_at) + terms.absolute)
+    return values
+
+
+def touch(row: WebSession, *, now: datetime, terms: SessionTerms = DEFAULT_TERMS) -> bool:
+    """Record a use on the row itself. True when the row changed."""
+    values = touch_values(row, now=now, terms=terms)
+    for name, value in (values or {}).items():
+        setattr(row, name, value)
+    return values is not None
 
 
 def revoke(row: WebSession, *, now: datetime) -> None:

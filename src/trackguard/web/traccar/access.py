@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
 
 from trackguard.clock import Clock, as_utc
@@ -43,6 +43,26 @@ GEOFENCE_CATEGORIES = ("user.location.precise", "user.content.private")
 PROFILE_CATEGORIES = ("user.name", "user.contact.email")
 ONE_SECOND = timedelta(seconds=1)
 _CHUNK = 500  # ids per IN (...) list
+_DEVICE_COLUMNS = (
+    Device.id,
+    Device.name,
+    Device.imei_index,
+    Device.model,
+    Device.protocol,
+    Device.last_seen_at,
+    TraccarId.id,
+)
+# The customer's devices with these numbers. Built once: a device's history asks for it
+# on every request, and a statement used again skips SQLAlchemy's construction work.
+_NUMBERED = (
+    select(*_DEVICE_COLUMNS)
+    .join(TraccarId, TraccarId.device_id == Device.id)
+    .where(
+        Device.customer_id == bindparam("customer_id"),
+        TraccarId.id.in_(bindparam("numbers", expanding=True)),
+    )
+    .order_by(Device.created_at, Device.id)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,27 +165,24 @@ class CustomerData:
         if self._devices is not None:
             wanted = set(numbers)
             return {d.number: d for d in self._devices if d.number in wanted}
-        refs = refs_for(self.session, "device", numbers)
-        found = self._load(Device.id.in_(list(refs.values()))) if refs else []
+        if not numbers:
+            return {}
+        params = {"customer_id": self.customer_id, "numbers": list(numbers)}
+        found = self._own(self.session.execute(_NUMBERED, params).all())
         return {d.number: d for d in found}
 
     def _load(self, *where: ColumnElement[bool]) -> list[OwnDevice]:
         """The customer's devices matching `where`, oldest first (numbered where new)."""
         query = (
-            select(
-                Device.id,
-                Device.name,
-                Device.imei_index,
-                Device.model,
-                Device.protocol,
-                Device.last_seen_at,
-                TraccarId.id,
-            )
+            select(*_DEVICE_COLUMNS)
             .outerjoin(TraccarId, TraccarId.device_id == Device.id)
             .where(Device.customer_id == self.customer_id, *where)
             .order_by(Device.created_at, Device.id)
         )
-        rows = self.session.execute(query).all()  # unpacked below: cheaper than row.name
+        return self._own(self.session.execute(query).all())
+
+    def _own(self, rows: Sequence[Sequence[Any]]) -> list[OwnDevice]:
+        """`_DEVICE_COLUMNS` rows as devices, numbering those that have no number yet."""
         unnumbered = [row[0] for row in rows if row[-1] is None]
         numbers = numbers_for(self.session, "device", unnumbered) if unnumbered else {}
         found = [
@@ -177,6 +194,7 @@ class CustomerData:
                 protocol=protocol,
                 last_seen=as_utc(last_seen) if last_seen else None,
             )
+            # unpacked: cheaper than row.name
             for device_id, name, imei_index, model, protocol, last_seen, number in rows
         ]
         self._known.update((d.id, d) for d in found)

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -73,6 +73,40 @@ def refs_for(session: Session, kind: IdKind, numbers: Iterable[int]) -> dict[int
         for number, ref in session.execute(query):
             result[int(number)] = str(ref)
     return result
+
+
+class CommittedNumbers:
+    """Device numbers kept between requests, so a list of a thousand devices needs no
+    join with `traccar_ids` for them.
+
+    A number never changes nor passes to another row while its row exists, so a kept
+    one stays right; it is kept only once the transaction that read or handed it out
+    has committed (a number given in a transaction that rolls back never existed).
+    Beyond `limit` devices the memory starts again.
+    """
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self._numbers: dict[str, int] = {}
+
+    def of(self, session: Session, refs: list[str]) -> tuple[dict[str, int], bool]:
+        """(the number of each device in `refs`, whether all were committed already)."""
+        kept = self._numbers
+        found = {ref: number for ref in refs if (number := kept.get(ref)) is not None}
+        if len(found) == len(refs):
+            return found, True
+        missing = [ref for ref in refs if ref not in found]
+        committed = _known(session, TraccarId.device_id, missing)
+        given = [ref for ref in missing if ref not in committed]
+        new = numbers_for(session, "device", given) if given else {}
+        learned = {**committed, **new}
+        event.listen(session, "after_commit", lambda _: self._keep(learned), once=True)
+        return {**found, **learned}, not given
+
+    def _keep(self, numbers: dict[str, int]) -> None:
+        if len(self._numbers) + len(numbers) > self.limit:
+            self._numbers = {}
+        self._numbers.update(numbers)
 
 
 def _known(

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trackguard.vault import Vault
+from trackguard.web.traccar.ids import CommittedNumbers
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_TTL = 60.0  # seconds; the vault's key cache TTL
@@ -180,6 +181,7 @@ class RenderedRows:
         self._lock = threading.Lock()
         # Whole answers hold copies of rows' JSON: a quarter of the budget on top.
         self.answers = RecentAnswers(max(1, max_bytes // 4), ttl, clock)
+        self.numbers = CommittedNumbers()
 
     def get(self, key: RowKey) -> RenderedRow | None:
         # No lock on the hot path: one dict look-up is atomic under the GIL.
