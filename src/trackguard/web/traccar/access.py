@@ -168,7 +168,8 @@ class CustomerData:
         if not numbers:
             return {}
         params = {"customer_id": self.customer_id, "numbers": list(numbers)}
-        found = self._own(self.session.execute(_NUMBERED, params).all())
+        # Core, not ORM: the session's ORM layer would cost more than the query.
+        found = self._own(self.session.connection().execute(_NUMBERED, params).all())
         return {d.number: d for d in found}
 
     def _load(self, *where: ColumnElement[bool]) -> list[OwnDevice]:
