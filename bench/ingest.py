@@ -14,7 +14,9 @@ fresh database, connects `--devices` simulated trackers at once, has each send
   system; unlike positions/s it hardly moves with the load of other jobs);
 * the raw insert ceiling for the same number of rows of the same shape
   (executemany on SQLite, COPY on PostgreSQL, same batch size), so the ratio of
-  end-to-end to raw is reported.
+  end-to-end to raw is reported;
+* the machine's one-minute load average when the devices finished (the figures
+  above move with it; CPU per position much less).
 
 Everything runs on this machine: server, simulator and database share its cores.
 """
@@ -66,6 +68,7 @@ class Outcome:
     server_peak_mib: float
     server_cpu_us: float  # server CPU time (user + system) per acked position
     raw_per_second: float
+    load_average: float  # one-minute load average at the end of the run
 
     @property
     def ratio(self) -> float:
@@ -233,6 +236,7 @@ def run_one(
             )
             result = aio.run(run_simulation(plan))
             cpu = cpu_seconds(server.pid) - cpu_before
+            load = os.getloadavg()[0]
             peak = peak_memory_mib(server.pid)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
@@ -267,6 +271,7 @@ def run_one(
         server_peak_mib=peak,
         server_cpu_us=cpu / result.stats.acked * 1e6 if result.stats.acked else 0.0,
         raw_per_second=raw,
+        load_average=load,
     )
 
 
@@ -325,13 +330,14 @@ def main() -> None:
     print(
         f"{'backend':<11}{'protocol':<11}{'acked/s':>10}{'raw/s':>10}{'ratio':>7}"
         f"{'p50 ms':>9}{'p99 ms':>9}{'stored':>9}{'acked':>9}{'peak MiB':>10}"
-        f"{'cpu us':>8}{'failed':>8}"
+        f"{'cpu us':>8}{'failed':>8}{'load':>6}"
     )
     for o in outcomes:
         print(
             f"{o.backend:<11}{o.protocol:<11}{o.per_second:>10,.0f}{o.raw_per_second:>10,.0f}"
             f"{o.ratio:>7.1%}{o.p50_ms or 0:>9.1f}{o.p99_ms or 0:>9.1f}{o.stored:>9}"
             f"{o.acked:>9}{o.server_peak_mib:>10.0f}{o.server_cpu_us:>8.0f}{o.failed_devices:>8}"
+            f"{o.load_average:>6.1f}"
         )
 
 

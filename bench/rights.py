@@ -9,13 +9,13 @@ activated trackers and N positions between them, stored by the writer's own path
 (`tracking.positions.encrypt_position` under the customer's location key, then
 executemany on SQLite or COPY on PostgreSQL). The tracks alternate 30 minutes of
 driving (a fix every 5 s) with 30 minutes parked (a fix a minute), so tracks.gpx
-has real trips. The positions are then compacted into hourly blocks, as `serve` keeps them
-(timed apart), and `write_export` runs in a fresh process (spawned), so its peak
-memory (VmHWM) is the export's own and not the seeding's; the figures are
-seconds (wall; CPU of this process's threads, as positions.csv and tracks.gpx are formatted
-and compressed on others; and CPU of the main thread alone, the wall time's floor when
-cores are free, a steadier figure on a busy machine), positions/s, the process's peak
-RSS and its RSS before the export began.
+has real trips. The positions are then compacted into hourly blocks, as `serve` keeps
+them (binary format 2, `tracking.block_arrays`; timed apart), and `write_export` runs in
+a fresh process (spawned), so its peak memory (VmHWM) is the export's own and not the
+seeding's; the figures are seconds (wall; CPU of this process's threads, as
+positions.csv and tracks.gpx are formatted and compressed on others; and CPU of the main
+thread alone, the wall time's floor when cores are free, a steadier figure on a busy
+machine), positions/s, the process's peak RSS and its RSS before the export began.
 Run it for 100k and 1M: flat memory means the peak does not grow with N.
 
 erasure and retention call `measure_erasure` (bench/rights_erasure.py) and

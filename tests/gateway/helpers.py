@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from trackguard.gateway.service import Gateways
@@ -41,9 +41,10 @@ class FakeSink:
     def __init__(self, *, hold: bool = False) -> None:
         self.reports: list[PositionReport] = []
         self.hold = hold
+        self.full = False
         self._held: list[asyncio.Future[None]] = []
 
-    async def submit(self, reports: Sequence[PositionReport]) -> asyncio.Future[None]:
+    def submit_nowait(self, reports: Sequence[PositionReport]) -> asyncio.Future[None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.reports.extend(reports)
         if self.hold:
@@ -51,6 +52,12 @@ class FakeSink:
         else:
             future.set_result(None)
         return future
+
+    async def submit(self, reports: Sequence[PositionReport]) -> asyncio.Future[None]:
+        return self.submit_nowait(reports)
+
+    def call_when_room(self, callback: Callable[[], object]) -> None:
+        asyncio.get_running_loop().call_soon(callback)
 
     def release(self) -> None:
         for future in self._held:

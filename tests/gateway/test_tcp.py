@@ -12,6 +12,7 @@ import os
 import random
 import resource
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -26,7 +27,8 @@ from tests.gateway.helpers import (
 
 from trackguard.clock import fixed_clock
 from trackguard.gateway.service import Gateways
-from trackguard.protocols import gt06
+from trackguard.gateway.tcp import MAX_UNACKED_FRAMES, TcpGateway, _FramedConnection
+from trackguard.protocols import gt06, teltonika
 from trackguard.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -101,6 +103,54 @@ async def test_a_gt06_time_request_is_answered_with_the_server_clock(
         assert await device.ack() == gt06.time_response(now)
     finally:
         device.close()
+        await gateways.stop()
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Wait (at most ten seconds) until `condition()` holds."""
+    async with asyncio.timeout(10):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def test_a_device_with_too_many_unacked_frames_is_not_read_until_they_commit(
+    plain_settings: Settings,
+) -> None:
+    sink = FakeSink(hold=True)
+    gateways = await gt06_gateway(plain_settings, sink)
+    device = await Device.connect(gateways.listening()["gt06"])
+    try:
+        await device.login()
+        await device.send(b"".join(position_packet(n) for n in range(MAX_UNACKED_FRAMES)))
+        await _until(lambda: len(sink.reports) == MAX_UNACKED_FRAMES)
+        await device.send(position_packet(MAX_UNACKED_FRAMES))
+        await asyncio.sleep(0.3)
+        assert len(sink.reports) == MAX_UNACKED_FRAMES  # backpressure: left in the socket
+
+        sink.release()  # the commit: acks go out, and reading resumes
+        serials = [
+            int.from_bytes((await device.ack())[-6:-4], "big") for _ in range(MAX_UNACKED_FRAMES)
+        ]
+        assert serials == [n + 2 for n in range(MAX_UNACKED_FRAMES)]
+        await _until(lambda: len(sink.reports) == MAX_UNACKED_FRAMES + 1)
+        sink.release()
+        await device.ack()
+        assert gateways.get("gt06").stats.positions == MAX_UNACKED_FRAMES + 1
+    finally:
+        device.close()
+        await gateways.stop()
+
+
+async def test_a_frame_that_asks_to_close_is_answered_then_closed(plain_settings: Settings) -> None:
+    gateways = await start_gateways(plain_settings, FakeSink(), ["teltonika"])
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateways.listening()["teltonika"])
+    try:
+        writer.write(teltonika.handshake("not-an-imei-at-all"))  # refused, then closed
+        assert await asyncio.wait_for(reader.read(), 10) == teltonika.HANDSHAKE_REFUSE
+        stats = gateways.get("teltonika").stats
+        assert (stats.acks, stats.malformed) == (1, 0)
+    finally:
+        writer.transport.abort()
         await gateways.stop()
 
 
@@ -298,3 +348,54 @@ async def test_stop_closes_idle_connections_and_the_port(plain_settings: Setting
     assert await device.closed(timeout=5)
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", port)
+
+
+class _StuckTransport:
+    """A socket whose peer stopped reading: records what the connection does to it."""
+
+    def __init__(self) -> None:
+        self.reading, self.aborted, self.closed = True, False, False
+
+    def is_closing(self) -> bool:
+        return self.aborted or self.closed
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+    def get_write_buffer_size(self) -> int:
+        return 1 << 20
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+async def test_a_device_that_does_not_read_its_acks_meets_the_idle_timeout(
+    plain_settings: Settings,
+) -> None:
+    sink = FakeSink(hold=True)  # a commit pending: the connection is busy, not idle
+    gateways = await gt06_gateway(plain_settings, sink, gateway_idle_timeout=0.2)
+    gateway = gateways.get("gt06")
+    assert isinstance(gateway, TcpGateway)
+    connection = _FramedConnection(gateway, asyncio.get_running_loop())
+    transport = _StuckTransport()
+    try:
+        connection.connection_made(transport)  # type: ignore[arg-type]
+        connection.data_received(gt06.login_packet(IMEI) + position_packet(0))
+        connection.pause_writing()  # the kernel's buffer and ours are full
+        assert not transport.reading  # no more frames while acks cannot go out
+        await _until(lambda: transport.aborted)
+        assert not transport.closed  # reset at once: what is buffered will never be read
+        assert gateway.stats.idle_closed == 1
+    finally:
+        sink.release()
+        connection.connection_lost(None)
+        await gateways.stop()

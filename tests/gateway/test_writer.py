@@ -138,6 +138,29 @@ async def test_a_full_queue_makes_producers_wait(runtime: Runtime) -> None:
     assert stored_fixes(runtime) == 6
 
 
+async def test_a_full_queue_calls_a_paused_producer_back_once_there_is_room(
+    runtime: Runtime,
+) -> None:
+    writer = GatedWriter(runtime.db, runtime.vault, queue_max_rows=3, batch_max_rows=2)
+    await writer.start()
+    resumed = asyncio.Event()
+    try:
+        first = writer.submit_nowait([report(0), report(1)])  # taken by the (blocked) batch
+        await asyncio.sleep(0.1)
+        second = writer.submit_nowait([report(2), report(3), report(4)])  # one future for three
+        assert writer.full
+        writer.call_when_room(resumed.set)
+        await asyncio.sleep(0.3)
+        assert not resumed.is_set()  # a callback-based gateway keeps its sockets paused
+        writer.gate.set()
+        await asyncio.wait_for(resumed.wait(), 10)
+        await asyncio.wait_for(asyncio.gather(first, second), 10)
+    finally:
+        writer.gate.set()
+        await writer.close()
+    assert stored_fixes(runtime) == 5
+
+
 async def test_close_writes_what_is_queued_and_refuses_more(runtime: Runtime) -> None:
     writer = PositionWriter(runtime.db, runtime.vault, batch_max_delay=5.0)
     await writer.start()

@@ -29,7 +29,7 @@ LITHUANIA = "78781f120f0a140e150bc505e51e780293a9e800540000f601006e0055da00035f2
 
 
 def reference_crc(data: bytes) -> int:
-    """CRC-16/X-25 bit by bit, independent of the module's table."""
+    """CRC-16/X-25 bit by bit, independent of the module's implementation."""
     crc = 0xFFFF
     for byte in data:
         crc ^= byte
@@ -60,7 +60,7 @@ def test_crc_matches_the_x25_check_value_and_the_documented_ack() -> None:
 
 
 @given(st.binary(max_size=300))
-def test_crc_table_equals_bitwise_reference(data: bytes) -> None:
+def test_crc_equals_bitwise_reference(data: bytes) -> None:
     assert gt06.crc_itu(data) == reference_crc(data)
 
 

@@ -19,14 +19,8 @@ import contextlib
 
 import h11
 
-from trackguard.gateway.tcp import (
-    READ_SIZE,
-    Oversized,
-    StreamGateway,
-    _Closed,
-    _Connection,
-    check_report,
-)
+from trackguard.gateway.streams import StreamGateway, _Closed, _Connection
+from trackguard.gateway.tcp import READ_SIZE, Oversized, check_report
 from trackguard.protocols import osmand
 from trackguard.protocols.base import ProtocolError, ProtocolSpec, Session
 

@@ -19,7 +19,7 @@ from trackguard.errors import ConfigurationError, NotFound
 from trackguard.gateway.http import HttpGateway
 from trackguard.gateway.mqtt import MqttGateway
 from trackguard.gateway.stats import ConnectionLimit, GatewayStats
-from trackguard.gateway.tcp import GatewayLimits, PositionSink, StreamGateway, TcpGateway
+from trackguard.gateway.tcp import GatewayLimits, ListeningGateway, PositionSink, TcpGateway
 from trackguard.protocols import registry
 from trackguard.settings import Settings
 
@@ -86,7 +86,9 @@ class Gateways:
                 limits=self.limits,
                 clock=self.clock,
             )
-        kind = HttpGateway if spec.transport == "http" else TcpGateway
+        kind: type[HttpGateway | TcpGateway] = (
+            HttpGateway if spec.transport == "http" else TcpGateway
+        )
         return kind(
             spec,
             host=self.settings.host,
@@ -125,7 +127,7 @@ class Gateways:
 
     def listening(self) -> dict[str, int]:
         """Protocol name -> bound port of the socket gateways."""
-        return {g.name: g.port for g in self.gateways if isinstance(g, StreamGateway)}
+        return {g.name: g.port for g in self.gateways if isinstance(g, ListeningGateway)}
 
     def get(self, name: str) -> _Gateway:
         for gateway in self.gateways:

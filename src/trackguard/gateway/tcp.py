@@ -1,9 +1,14 @@
 """TCP gateways: one asyncio server per protocol port, hardened against what devices send.
 
-Per connection: a `Session` for the protocol's decoder and a buffer the
-protocol's framer cuts frames from, so a frame split over several reads and
-several frames in one read both work. Each frame's positions go to the batch
-writer; its ack is written only once they are committed, in frame order.
+Each connection is an `asyncio.Protocol`: `data_received` appends to the bytes
+of an unfinished frame, the protocol's framer cuts frames from them (a frame
+split over several reads and several frames in one read both work), the decoder
+turns each into positions, and those go to the batch writer with no task or
+await in between. A frame's ack is written from the callback of its batch's
+commit, never before, and in frame order: frames wait in a queue per connection
+until every frame before them is committed. Reading pauses while a connection has
+`MAX_UNACKED_FRAMES` frames waiting, while the writer's queue is full, and while
+the device does not take our writes (backpressure).
 
 What ends a connection (the server itself keeps running):
 
@@ -17,7 +22,8 @@ What ends a connection (the server itself keeps running):
   `refused`;
 * the writer could not store the positions — `write_failures`, no ack.
 
-Nothing about a device (IMEI, address, coordinates) is logged: only counters.
+Frames decoded before the one that ends a connection are still stored and acked
+first. Nothing about a device (IMEI, address, coordinates) is logged: only counters.
 """
 
 from __future__ import annotations
@@ -26,10 +32,11 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from trackguard.clock import Clock, system_clock
 from trackguard.errors import ConfigurationError
@@ -42,12 +49,29 @@ READ_SIZE = 64 * 1024
 MAX_DEVICE_KEY = 64
 # Queued connections the kernel may hold before we accept them (capped by somaxconn).
 BACKLOG = 4096
+# Frames of one connection waiting for their commit before we stop reading from it.
+MAX_UNACKED_FRAMES = 64
 
 
 class PositionSink(Protocol):
     """What a gateway needs of the batch writer."""
 
-    async def submit(self, reports: Sequence[PositionReport]) -> asyncio.Future[None]: ...
+    @property
+    def full(self) -> bool:
+        """True while producers should stop taking input."""
+        ...
+
+    async def submit(self, reports: Sequence[PositionReport]) -> asyncio.Future[None]:
+        """Queue `reports`, waiting while `full`; the future resolves on commit."""
+        ...
+
+    def submit_nowait(self, reports: Sequence[PositionReport]) -> asyncio.Future[None]:
+        """Queue `reports` at once, even when `full`; the future resolves on commit."""
+        ...
+
+    def call_when_room(self, callback: Callable[[], object]) -> None:
+        """Call `callback()` once the sink is no longer `full`."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -65,10 +89,6 @@ class GatewayLimits:
 
 class Oversized(Exception):
     """A frame (or an HTTP request) longer than the limit."""
-
-
-class _Closed(Exception):
-    """The connection is to be closed now (after what was already counted)."""
 
 
 def check_report(report: PositionReport) -> None:
@@ -127,21 +147,8 @@ def _check_report(report: PositionReport) -> None:
         raise ProtocolError("position with a negative speed")
 
 
-class _Connection:
-    """One accepted socket."""
-
-    __slots__ = ("busy", "idle_since", "reader", "task", "timed_out", "writer")
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-        self.busy = False  # between a read and the last ack of what it brought
-        self.idle_since = asyncio.get_running_loop().time()  # when it began waiting to read
-        self.timed_out = False  # closed by the idle sweep
-        self.task: asyncio.Task[object] | None = asyncio.current_task()
-
-
-class StreamGateway:
-    """Accepting, limits, idle timeouts and shutdown; subclasses speak the protocol."""
+class ListeningGateway:
+    """What the socket gateways share: where they listen, their limits and counters."""
 
     def __init__(
         self,
@@ -162,9 +169,6 @@ class StreamGateway:
         self.clock = clock
         self.stats = GatewayStats(name)
         self._server: asyncio.Server | None = None
-        self._connections: set[_Connection] = set()
-        self._stopping = False
-        self._sweeper: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -173,163 +177,86 @@ class StreamGateway:
             return self.requested_port
         return int(self._server.sockets[0].getsockname()[1])
 
-    async def start(self) -> None:
+    async def _listen(self, server: Awaitable[asyncio.Server]) -> None:
         try:
-            self._server = await asyncio.start_server(
-                self._accept, self.host, self.requested_port, backlog=BACKLOG, limit=READ_SIZE
-            )
+            self._server = await server
         except OSError as exc:
             raise ConfigurationError(
                 f"gateway {self.name} cannot listen on {self.host}:{self.requested_port} "
                 f"({exc.strerror or type(exc).__name__})"
             ) from None
-        self._sweeper = asyncio.create_task(self._sweep_idle(), name=f"{self.name}-idle-sweep")
 
-    async def _sweep_idle(self) -> None:
-        """Close connections that waited longer than the idle timeout for bytes.
 
-        One sweep for all connections instead of a timer per read: with thousands of
-        devices each sending a frame a second, arming and cancelling a timer for every
-        read costs more than the decoding.
-        """
+class TcpGateway(ListeningGateway):
+    """A framed binary or text protocol (GT06, H02, Teltonika, watch)."""
+
+    def __init__(self, spec: ProtocolSpec, **kw: Any) -> None:
+        if spec.frame is None:
+            raise ConfigurationError(f"protocol {spec.name} has no framer: not a TCP protocol")
+        super().__init__(spec.name, **kw)
+        self.spec = spec
+        self.max_frame = min(self.limits.max_frame, spec.max_frame)
+        self.stopping = False
+        self.connections: set[_FramedConnection] = set()
+        self._all_closed: asyncio.Future[None] | None = None
+
+    async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        timeout = self.limits.idle_timeout
-        interval = max(0.05, min(1.0, timeout / 4))
-        while True:
-            await asyncio.sleep(interval)
-            now = loop.time()
-            for connection in list(self._connections):
-                if connection.timed_out:  # closed last sweep and still open: no grace
-                    connection.writer.transport.abort()
-                elif not connection.busy and now - connection.idle_since >= timeout:
-                    connection.timed_out = True
-                    self.stats.idle_closed += 1
-                    connection.writer.close()  # the pending read sees the end of stream
+        await self._listen(
+            loop.create_server(
+                lambda: _FramedConnection(self, loop),
+                self.host,
+                self.requested_port,
+                backlog=BACKLOG,
+            )
+        )
 
     async def stop(self, grace: float = 5.0) -> None:
-        """Stop accepting; connections busy with a frame get `grace` seconds for their acks."""
-        self._stopping = True
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            self._sweeper = None
+        """Stop accepting; connections waiting for a commit get `grace` seconds for their acks."""
+        self.stopping = True
         if self._server is not None:
             self._server.close()
-        for connection in list(self._connections):
-            if not connection.busy and connection.task is not None:
-                connection.task.cancel()
-        tasks = [c.task for c in self._connections if c.task is not None]
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=grace)
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.wait(pending, timeout=1.0)
+        for connection in list(self.connections):
+            connection.shut()
+        if self.connections:
+            self._all_closed = asyncio.get_running_loop().create_future()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._all_closed), grace)
+            for connection in list(self.connections):
+                connection.abort()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._all_closed), 1.0)
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 1.0)
             self._server = None
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self._stopping or not self.connection_limit.try_acquire():
-            self.stats.refused += 1
-            writer.transport.abort()
-            return
-        connection = _Connection(reader, writer)
-        self._connections.add(connection)
-        self.stats.connections += 1
-        self.stats.active += 1
-        abort = True
-        try:
-            await self.serve(connection)
-            abort = False
-        except ProtocolError:
-            self.stats.malformed += 1
-        except Oversized:
-            self.stats.oversized += 1
-        except _Closed:
-            abort = False
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        except asyncio.CancelledError:
-            pass  # shutdown: close below, do not propagate into the server
-        except Exception as exc:  # a decoder bug must not take the gateway down
-            self.stats.malformed += 1
-            log.error("gateway %s: %s while serving a connection", self.name, type(exc).__name__)
-        finally:
-            self._connections.discard(connection)
-            self.connection_limit.release()
-            self.stats.active -= 1
-            _close(writer, abort)
+    def forget(self, connection: _FramedConnection) -> None:
+        """`connection` is closed: free its place."""
+        self.connections.discard(connection)
+        self.connection_limit.release()
+        self.stats.active -= 1
+        if not self.connections and self._all_closed is not None and not self._all_closed.done():
+            self._all_closed.set_result(None)
 
-    async def read(self, connection: _Connection) -> bytes:
-        """The next bytes, b'' at end of stream; raises _Closed after the idle timeout."""
-        connection.busy = False
-        if self._stopping:
-            raise _Closed
-        connection.idle_since = asyncio.get_running_loop().time()
-        data = await connection.reader.read(READ_SIZE)
-        if connection.timed_out:
-            raise _Closed
-        connection.busy = True
-        return data
+    def frames(self, data: bytes, session: Session) -> tuple[list[Decoded], Exception | None, int]:
+        """Cut and decode every complete frame at the front of `data`.
 
-    async def send(self, connection: _Connection, data: bytes) -> None:
-        writer = connection.writer
-        writer.write(data)
-        transport = writer.transport
-        # Nothing buffered (the usual case: the kernel took it all): no need to drain.
-        if not transport.is_closing() and transport.get_write_buffer_size() == 0:
-            return
-        try:
-            async with asyncio.timeout(self.limits.idle_timeout):
-                await connection.writer.drain()
-        except TimeoutError:
-            self.stats.idle_closed += 1
-            raise _Closed from None
-
-    async def serve(self, connection: _Connection) -> None:
-        raise NotImplementedError
-
-
-class TcpGateway(StreamGateway):
-    """A framed binary or text protocol (GT06, H02, Teltonika, watch)."""
-
-    def __init__(self, spec: ProtocolSpec, **kw: object) -> None:
-        if spec.frame is None:
-            raise ConfigurationError(f"protocol {spec.name} has no framer: not a TCP protocol")
-        super().__init__(spec.name, **kw)  # type: ignore[arg-type]
-        self.spec = spec
-        self.max_frame = min(self.limits.max_frame, spec.max_frame)
-
-    async def serve(self, connection: _Connection) -> None:
-        session = Session()
-        buffer = bytearray()
-        while True:
-            data = await self.read(connection)
-            if not data:
-                return
-            buffer += data
-            decoded, error = self._frames(buffer, session)
-            await self._answer(connection, decoded)
-            if error is not None:
-                raise error
-
-    def _frames(
-        self, buffer: bytearray, session: Session
-    ) -> tuple[list[Decoded], Exception | None]:
-        """Cut and decode every complete frame; keep the rest in `buffer`.
-
-        Returns the frames decoded before any error, and the error: those frames are
-        still stored and acked before the connection closes.
+        Returns the frames decoded before any error, the error, and how many bytes were
+        used: the frames before an error are still stored and acked before the
+        connection closes.
         """
-        framer, limit = self.spec.frame, self.max_frame
+        framer, decode, limit = self.spec.frame, self.spec.decode, self.max_frame
         assert framer is not None
-        data = bytes(buffer)
+        size = len(data)
         offset, decoded = 0, []
         error: Exception | None = None
         try:
-            while offset < len(data):
-                window = data[offset : offset + limit + 1]
+            while offset < size:
+                # The usual read holds one frame: hand it over without a copy.
+                window = (
+                    data if offset == 0 and size <= limit else data[offset : offset + limit + 1]
+                )
                 frame, consumed = framer(window)
                 if consumed < 0 or consumed > len(window) or (frame is not None and consumed == 0):
                     raise ProtocolError(f"{self.name} framer returned an impossible length")
@@ -342,53 +269,256 @@ class TcpGateway(StreamGateway):
                     continue  # noise skipped
                 if len(frame) > limit:
                     raise Oversized
-                result = self.spec.decode(frame, session)
+                result = decode(frame, session)
                 for report in result.positions:
                     check_report(report)
                 decoded.append(result)
         except Exception as exc:
             error = exc
-        del buffer[:offset]
-        if error is None and len(buffer) > limit:
+        if error is None and size - offset > limit:
             error = Oversized()
-        return decoded, error
+        return decoded, error, offset
 
-    async def _answer(self, connection: _Connection, decoded: list[Decoded]) -> None:
-        """Store the frames' positions, then ack each frame in order once its batch committed."""
-        pending: list[tuple[asyncio.Future[None] | None, Decoded]] = []
+    def count_error(self, error: Exception) -> None:
+        if isinstance(error, Oversized):
+            self.stats.oversized += 1
+            return
+        self.stats.malformed += 1
+        if not isinstance(error, ProtocolError):  # a decoder bug must not take the gateway down
+            log.error("gateway %s: %s while serving a connection", self.name, type(error).__name__)
+
+
+class _FramedConnection(asyncio.Protocol):
+    """One accepted socket of a `TcpGateway`: frames in, acks out after their commit."""
+
+    def __init__(self, gateway: TcpGateway, loop: asyncio.AbstractEventLoop) -> None:
+        self.gateway = gateway
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.session = Session()
+        self.rest = b""  # the start of a frame not complete yet
+        # Frames in order, each with the future of its positions' commit (None: none).
+        self.unacked: deque[tuple[asyncio.Future[None] | None, Decoded]] = deque()
+        self.idle_since = 0.0  # loop time of the last read, or of the last ack
+        self.timer: asyncio.TimerHandle | None = None
+        self.timed_out = False  # closed for idleness: aborted if still open at the next check
+        self.blocked_since: float | None = None  # the device stopped taking our writes
+        self.waiting_for_room = False  # the writer's queue is full
+        self.reading = True
+        self.ending = False  # take no more frames; close once the acks are out
+        self.abort_at_end = False  # malformed or oversized input: reset, do not linger
+
+    # -- asyncio.Protocol ----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # A socket transport (uvloop's does not subclass asyncio.Transport).
+        stream = cast(asyncio.Transport, transport)
+        gateway = self.gateway
+        if gateway.stopping or not gateway.connection_limit.try_acquire():
+            gateway.stats.refused += 1
+            stream.abort()
+            return
+        self.transport = stream
+        gateway.connections.add(self)
+        gateway.stats.connections += 1
+        gateway.stats.active += 1
+        self.idle_since = self.loop.time()
+        # One timer per connection, re-armed from the time of the last read when it
+        # fires instead of being cancelled and re-armed for every read.
+        self.timer = self.loop.call_later(gateway.limits.idle_timeout, self._check_idle)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.transport is None:
+            return  # refused
+        self.transport = None
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.unacked.clear()  # committed or not, there is nobody left to ack
+        self.gateway.forget(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.ending or self.transport is None:
+            return
+        try:
+            self._receive(data)
+        except Exception as exc:  # a bug must not reach the loop's log with a traceback
+            self._fail(exc)
+
+    def _receive(self, data: bytes) -> None:
+        self.idle_since = self.loop.time()
+        gateway = self.gateway
+        if self.rest:
+            data = self.rest + data
+        decoded, error, used = gateway.frames(data, self.session)
+        self.rest = data[used:] if used < len(data) else b""
+        sink, unacked, settled = gateway.sink, self.unacked, self._settled
         for result in decoded:
-            self.stats.frames += 1
+            gateway.stats.frames += 1
             future = None
             if result.positions:
                 try:
-                    future = await self.sink.submit(result.positions)
+                    future = sink.submit_nowait(result.positions)
                 except Exception:  # the writer is shutting down
-                    self.stats.write_failures += len(result.positions)
-                    raise _Closed from None
-            pending.append((future, result))
-        for future, result in pending:
+                    gateway.stats.write_failures += len(result.positions)
+                    self._end(abort=False)
+                    break
+                future.add_done_callback(settled)
+            unacked.append((future, result))
+        if error is not None:
+            gateway.count_error(error)
+            self._end(abort=True)
+        if sink.full and not self.waiting_for_room:
+            self.waiting_for_room = True
+            sink.call_when_room(self._room)
+        self._flush()
+
+    def eof_received(self) -> bool:
+        self._end(abort=False)
+        return True  # keep the socket open for the acks still to come; _finish closes it
+
+    def pause_writing(self) -> None:
+        self.blocked_since = self.loop.time()
+        self._steer_reading()
+
+    def resume_writing(self) -> None:
+        self.blocked_since = None
+        self._steer_reading()
+
+    # -- acks ----------------------------------------------------------------------------
+
+    def _settled(self, future: asyncio.Future[None]) -> None:
+        if not future.cancelled():
+            future.exception()  # seen: a failure is answered by closing, not by a log line
+        if self.transport is not None:
+            try:
+                self._flush()
+            except Exception as exc:  # e.g. an answer the clock cannot give
+                self._fail(exc)
+
+    def _flush(self) -> None:
+        """Ack every frame at the front whose positions are committed, in one write."""
+        unacked, transport, gateway = self.unacked, self.transport, self.gateway
+        if transport is None:
+            return
+        stats, answer = gateway.stats, gateway.spec.answer
+        acks: list[bytes] = []
+        last = False  # a write failed or the frame asked to close: nothing after it is acked
+        while unacked:
+            future, result = unacked[0]
             if future is not None:
-                try:
-                    await future
-                except Exception:
-                    self.stats.write_failures += len(result.positions)
-                    raise _Closed from None
-                self.stats.positions += len(result.positions)
+                if not future.done():
+                    break
+                if future.cancelled() or future.exception() is not None:
+                    stats.write_failures += len(result.positions)
+                    unacked.clear()  # no ack: the device sends these again
+                    last = True
+                    break
+                stats.positions += len(result.positions)
+            unacked.popleft()
             ack = result.ack
-            if ack is None and self.spec.answer is not None:
-                ack = self.spec.answer(result, self.clock())
+            if ack is None and answer is not None:
+                ack = answer(result, gateway.clock())
             if ack:
-                await self.send(connection, ack)
-                self.stats.acks += 1
+                acks.append(ack)
+                stats.acks += 1
             if result.close:
-                raise _Closed
-
-
-def _close(writer: asyncio.StreamWriter, abort: bool) -> None:
-    try:
-        if abort:
-            writer.transport.abort()
+                unacked.clear()
+                last = True
+        if acks:
+            transport.write(acks[0] if len(acks) == 1 else b"".join(acks))
+            if not unacked:
+                self.idle_since = self.loop.time()  # idle from the last ack, not the last read
+        if last:
+            self._end(abort=False)
+        elif self.ending or gateway.stopping:
+            if not unacked:
+                self._finish()
         else:
-            writer.close()
-    except Exception:  # the peer is gone already
-        pass
+            self._steer_reading()
+
+    # -- reading, idleness, closing --------------------------------------------------------
+
+    def _steer_reading(self) -> None:
+        """Read only while this connection and the writer can take more."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        wanted = (
+            not self.ending
+            and self.blocked_since is None
+            and not self.waiting_for_room
+            and len(self.unacked) < MAX_UNACKED_FRAMES
+        )
+        if wanted != self.reading:
+            self.reading = wanted
+            if wanted:
+                transport.resume_reading()
+            else:
+                transport.pause_reading()
+
+    def _room(self) -> None:
+        self.waiting_for_room = False
+        self._steer_reading()
+
+    def _end(self, *, abort: bool) -> None:
+        """Take no more frames; close once the frames taken are acked."""
+        self.ending = True
+        self.abort_at_end = self.abort_at_end or abort
+        self._steer_reading()
+        if not self.unacked:
+            self._finish()
+
+    def _finish(self) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        # An abort would drop acks the kernel has not taken yet: close gently then.
+        if self.abort_at_end and transport.get_write_buffer_size() == 0:
+            transport.abort()
+        else:
+            transport.close()
+
+    def _fail(self, exc: Exception) -> None:
+        self.gateway.count_error(exc)
+        self.unacked.clear()
+        self.ending = True
+        self.abort()
+
+    def shut(self) -> None:
+        """The gateway stops: idle connections now, busy ones after their acks."""
+        if self.transport is None:
+            return
+        self.ending = True
+        self._steer_reading()
+        if not self.unacked:
+            self.abort()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _check_idle(self) -> None:
+        self.timer = None
+        transport = self.transport
+        if transport is None:
+            return
+        now, timeout = self.loop.time(), self.gateway.limits.idle_timeout
+        if self.timed_out:  # closed at the last check and still open: no grace
+            transport.abort()
+            return
+        blocked = self.blocked_since is not None and now - self.blocked_since >= timeout
+        idle = not self.unacked and now - self.idle_since >= timeout
+        if blocked or idle:
+            self.timed_out = True
+            self.gateway.stats.idle_closed += 1
+            if blocked:
+                transport.abort()  # what is buffered will never be read
+                return
+            transport.close()
+            self.timer = self.loop.call_later(min(timeout, 1.0), self._check_idle)
+            return
+        due = self.idle_since + timeout - now
+        if self.unacked or self.blocked_since is not None:
+            due = timeout / 4  # look again soon: busy now, maybe idle from its last ack
+        self.timer = self.loop.call_later(max(due, 0.01), self._check_idle)

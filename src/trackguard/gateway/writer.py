@@ -5,10 +5,15 @@ transaction holding them has committed; they send the device its ack then, and
 not before. If the batch fails, the future carries the exception and the device
 gets no ack, so it sends the fix again.
 
-* Bounded queue (`queue_max_rows`): when it is full, `submit` waits, so a gateway
-  stops reading from its sockets (backpressure) instead of buffering without end.
-* One writer task collects up to `batch_max_rows` reports or waits
-  `batch_max_delay` after the first, then does the database work in a worker
+* One queue entry and one future per submission (a frame's reports), not per
+  report: `submit_nowait` is what a callback-based gateway calls from
+  `data_received`, adding a done callback to the future instead of awaiting it.
+* Bounded queue (`queue_max_rows`): when it is full, `submit` waits, and a
+  callback gateway that sees `full` pauses reading until `call_when_room` calls
+  back (backpressure) instead of buffering without end.
+* One writer task collects whole submissions up to `batch_max_rows` reports (a
+  batch may run over by less than one submission) or waits `batch_max_delay`
+  after the first, then does the database work in a worker
   thread so the event loop keeps serving: bad-fix filters, device look-up (and
   registration of unknown devices), encryption, executemany/COPY, commit.
 * A non-customer device's fixes of one batch and hour become one row: a single
@@ -21,8 +26,9 @@ gets no ack, so it sends the fix again.
   a commit, so a batch that failed and is sent again is judged the same way.
 * Committed positions go to the hooks registered with `on_committed` (anti-theft,
   live updates), in the event loop, after the futures are resolved.
-* A failing batch of several devices is retried one device at a time, so one
-  device whose rows the database refuses cannot keep every other device unacked.
+* A failing batch of several devices is retried one device at a time (one group
+  per set of devices a submission names), so one device whose rows the database
+  refuses cannot keep every other device unacked.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import asyncio
 import inspect
 import logging
 import sys
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -101,16 +107,26 @@ class WriterStats:
         return asdict(self)
 
 
-@dataclass
-class _Ticket:
-    """One submission: resolved when all its reports are committed."""
+class _Submission:
+    """One queued submission: its reports, resolved together when all are committed (a
+    plain slotted class: made for every frame, in the event loop)."""
 
-    future: asyncio.Future[None]
-    remaining: int
+    __slots__ = ("future", "queued_at", "received_at", "reports")
 
-    def done_one(self) -> None:
-        self.remaining -= 1
-        if self.remaining == 0 and not self.future.done():
+    def __init__(
+        self,
+        reports: Sequence[PositionReport],
+        received_at: datetime,
+        future: asyncio.Future[None],
+        queued_at: float,
+    ) -> None:
+        self.reports = reports
+        self.received_at = received_at
+        self.future = future
+        self.queued_at = queued_at  # event-loop time of the submit: the delay runs from the first
+
+    def done(self) -> None:
+        if not self.future.done():
             self.future.set_result(None)
 
     def fail(self, exc: BaseException) -> None:
@@ -118,28 +134,10 @@ class _Ticket:
             self.future.set_exception(exc)
 
 
-class _Item:
-    """One queued report (a plain slotted class: made for every report, in the event
-    loop, where a frozen dataclass's field-by-field set-up costs three times as much)."""
-
-    __slots__ = ("queued_at", "received_at", "report", "ticket")
-
-    def __init__(
-        self, report: PositionReport, received_at: datetime, ticket: _Ticket, queued_at: float
-    ) -> None:
-        self.report = report
-        self.received_at = received_at
-        self.ticket = ticket
-        self.queued_at = queued_at  # event-loop time of the submit: the delay runs from the first
-
-
 @dataclass
 class _BatchResult:
     committed: list[CommittedPosition] = field(default_factory=list)
     filtered: int = 0
-
-
-_STOP = object()
 
 
 class PositionWriter:
@@ -166,7 +164,12 @@ class PositionWriter:
         self.fleet_key_rotation = fleet_key_rotation
         self.stats = WriterStats()
         self.partitions = PartitionKeeper(db.engine)
-        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=queue_max_rows)
+        self.queue_max_rows = queue_max_rows
+        self._pending: deque[_Submission] = deque()
+        self._pending_rows = 0
+        self._room_waiters: list[Callable[[], object]] = []
+        self._room = asyncio.Event()  # set while the queue is below queue_max_rows
+        self._room.set()
         self._hooks: list[CommitHook] = []
         self._hook_tasks: set[asyncio.Task[object]] = set()
         self._last: OrderedDict[str, PositionReport] = OrderedDict()
@@ -177,7 +180,7 @@ class PositionWriter:
         self._executor: ThreadPoolExecutor | None = None
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-        self._wake = asyncio.Event()  # a full batch is queued, or close() was called
+        self._wake = asyncio.Event()  # the first or a full batch is queued, or close()
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> PositionWriter:
@@ -212,7 +215,6 @@ class PositionWriter:
             return
         self._closing = True
         self._wake.set()
-        await self._queue.put(_STOP)
         await self._task
         self._task = None
         if self._hook_tasks:
@@ -230,7 +232,20 @@ class PositionWriter:
 
     @property
     def queued(self) -> int:
-        return self._queue.qsize()
+        """Reports waiting for a batch."""
+        return self._pending_rows
+
+    @property
+    def full(self) -> bool:
+        """True while producers should wait (see `call_when_room`)."""
+        return self._pending_rows >= self.queue_max_rows
+
+    def call_when_room(self, callback: Callable[[], object]) -> None:
+        """Call `callback()` once the queue is below `queue_max_rows` again."""
+        if self.full:
+            self._room_waiters.append(callback)
+        else:
+            asyncio.get_running_loop().call_soon(callback)
 
     def on_committed(self, hook: CommitHook) -> None:
         """Call `hook(positions)` after each commit (a coroutine function is scheduled)."""
@@ -238,30 +253,39 @@ class PositionWriter:
 
     # -- producers -------------------------------------------------------------------------
 
-    async def submit(
+    def submit_nowait(
         self, reports: Sequence[PositionReport], *, received_at: datetime | None = None
     ) -> asyncio.Future[None]:
-        """Queue `reports`; waits while the queue is full. The future resolves on commit."""
+        """Queue `reports` even when the queue is full (the caller pauses its producer
+        on `full`). The future resolves on commit, or carries why they were not stored."""
         if self._closing or self._task is None:
             raise WriterClosed("the position writer is not running")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        if not reports:
+        count = len(reports)
+        if not count:
             future.set_result(None)
             return future
         at = as_utc(received_at) if received_at is not None else self.clock()
-        ticket = _Ticket(future, len(reports))
-        self.stats.submitted += len(reports)
-        queue, queued_at = self._queue, loop.time()
-        for report in reports:
-            item = _Item(report, at, ticket, queued_at)
-            if queue.full():
-                await queue.put(item)
-            else:
-                queue.put_nowait(item)
-        if queue.qsize() >= self.batch_max_rows:
+        self.stats.submitted += count
+        self._pending.append(_Submission(reports, at, future, loop.time()))
+        before = self._pending_rows
+        self._pending_rows = before + count
+        # Wake the writer for the first submission (it starts the delay) and for a full
+        # batch; waking it for every submission would cost a task switch each.
+        if before == 0 or self._pending_rows >= self.batch_max_rows:
             self._wake.set()
+        if self._pending_rows >= self.queue_max_rows:
+            self._room.clear()
         return future
+
+    async def submit(
+        self, reports: Sequence[PositionReport], *, received_at: datetime | None = None
+    ) -> asyncio.Future[None]:
+        """Queue `reports`; waits while the queue is full. The future resolves on commit."""
+        while self.full and not self._closing:
+            await self._room.wait()
+        return self.submit_nowait(reports, received_at=received_at)
 
     async def store(self, reports: Sequence[PositionReport]) -> None:
         """Submit and wait for the commit."""
@@ -271,25 +295,18 @@ class PositionWriter:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        queue = self._queue
-        stopping = False
-        while not stopping:
-            first = await queue.get()
-            if first is _STOP:
-                break
-            batch: list[_Item] = [first]  # type: ignore[list-item]
+        pending = self._pending
+        while True:
+            if not pending:
+                if self._closing:
+                    break
+                self._wake.clear()
+                await self._wake.wait()
+                continue
             # The delay runs from when the first report was queued: reports that waited
             # while the previous batch was written go at once (natural batching).
-            deadline = first.queued_at + self.batch_max_delay  # type: ignore[attr-defined]
-            while True:
-                while len(batch) < self.batch_max_rows and not queue.empty():
-                    item = queue.get_nowait()
-                    if item is _STOP:
-                        stopping = True
-                        break
-                    batch.append(item)  # type: ignore[arg-type]
-                if stopping or self._closing or len(batch) >= self.batch_max_rows:
-                    break
+            deadline = pending[0].queued_at + self.batch_max_delay
+            while self._pending_rows < self.batch_max_rows and not self._closing:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break
@@ -299,14 +316,33 @@ class PositionWriter:
                         await self._wake.wait()
                 except TimeoutError:
                     pass
+            batch = self._take()
             try:
                 await self._write(batch)
             except Exception:  # never let the writer die: producers would wait for ever
                 log.exception("position writer: unexpected error")
-                for entry in batch:
-                    entry.ticket.fail(TrackguardError("the position writer failed"))
+                for submission in batch:
+                    submission.fail(TrackguardError("the position writer failed"))
 
-    async def _write(self, batch: list[_Item]) -> None:
+    def _take(self) -> list[_Submission]:
+        """Whole submissions from the front of the queue, up to `batch_max_rows` reports."""
+        pending, batch, rows = self._pending, [], 0
+        while pending and rows < self.batch_max_rows:
+            submission = pending.popleft()
+            batch.append(submission)
+            rows += len(submission.reports)
+        self._pending_rows -= rows
+        if not self.full:
+            self._room.set()
+            waiters, self._room_waiters = self._room_waiters, []
+            for callback in waiters:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("position writer: a producer's resume callback failed")
+        return batch
+
+    async def _write(self, batch: list[_Submission]) -> None:
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(self._executor, self._write_sync, batch)
@@ -330,21 +366,22 @@ class PositionWriter:
             return
         self._done(batch, result)
 
-    def _failed(self, batch: list[_Item], exc: BaseException) -> None:
+    def _failed(self, batch: list[_Submission], exc: BaseException) -> None:
+        rows = sum(len(submission.reports) for submission in batch)
         # The type only: database messages can quote the values of a row.
-        log.error("could not store %d positions: %s", len(batch), type(exc).__name__)
+        log.error("could not store %d positions: %s", rows, type(exc).__name__)
         self.stats.failed_batches += 1
-        self.stats.failed_positions += len(batch)
+        self.stats.failed_positions += rows
         error = TrackguardError(f"positions not stored ({type(exc).__name__})")
-        for item in batch:
-            item.ticket.fail(error)
+        for submission in batch:
+            submission.fail(error)
 
-    def _done(self, batch: list[_Item], result: _BatchResult) -> None:
+    def _done(self, batch: list[_Submission], result: _BatchResult) -> None:
         self.stats.batches += 1
         self.stats.stored += len(result.committed)
         self.stats.filtered += result.filtered
-        for item in batch:
-            item.ticket.done_one()
+        for submission in batch:
+            submission.done()
         if result.committed:
             self._run_hooks(result.committed)
 
@@ -366,32 +403,31 @@ class PositionWriter:
 
     # -- the database work (worker thread) -------------------------------------------------
 
-    def _write_sync(self, batch: list[_Item]) -> _BatchResult:
+    def _write_sync(self, batch: list[_Submission]) -> _BatchResult:
         now = self.clock()
-        reports = [item.report for item in batch]
+        entries = [(report, s.received_at) for s in batch for report in s.reports]
+        reports = [report for report, _ in entries]
         if self.filters is not None:
             kept_reports, rejected = filter_fixes(reports, self._last, self.filters, now)
             kept_ids = {id(r) for r in kept_reports}
-            kept = [item for item in batch if id(item.report) in kept_ids]
+            kept = [entry for entry in entries if id(entry[0]) in kept_ids]
             filtered = len(rejected)
         else:
-            kept, kept_reports, filtered = batch, reports, 0
-        self.partitions.ensure((item.report.time for item in kept), now)
+            kept, kept_reports, filtered = entries, reports, 0
+        self.partitions.ensure((report.time for report, _ in kept), now)
         fleet_check: datetime | None = None
         with self.db.session() as session:
             _take_write_lock(session)
-            protocols = {item.report.device_key: item.report.protocol for item in batch}
+            protocols = {report.device_key: report.protocol for report in reports}
             devices = resolve_devices(
                 session, self.vault, protocols, now=now, indexes=self._imei_indexes
             )
-            if any(devices[item.report.device_key].customer_id is None for item in kept):
+            if any(devices[report.device_key].customer_id is None for report, _ in kept):
                 fleet_check = self._rotate_fleet_key(session, now)
             committed = []
-            for item in kept:
-                ref: DeviceRef = devices[item.report.device_key]
-                committed.append(
-                    CommittedPosition(item.report, ref.id, ref.customer_id, item.received_at)
-                )
+            for report, received_at in kept:
+                ref: DeviceRef = devices[report.device_key]
+                committed.append(CommittedPosition(report, ref.id, ref.customer_id, received_at))
             planned = plan_rows(
                 (c.device_id, c.customer_id, c.report, c.received_at) for c in committed
             )
@@ -406,7 +442,7 @@ class PositionWriter:
             sealer = RowSealer(session, self.vault)
             insert_positions(session, [sealer.single(r) for r in rows if len(r.fixes) == 1])
             insert_blocks(session, [sealer.block(r) for r in rows if len(r.fixes) > 1])
-            mark_seen(session, ((devices[i.report.device_key].id, i.received_at) for i in batch))
+            mark_seen(session, ((devices[r.device_key].id, at) for r, at in entries))
         # Committed: only now may the filters, the rotation clock and the newest
         # stored fix times move on.
         if fleet_check is not None:
@@ -489,10 +525,12 @@ def _take_write_lock(session: Session) -> None:
         session.execute(text("UPDATE devices SET id = id WHERE 0"))
 
 
-def _by_device(batch: list[_Item]) -> list[list[_Item]]:
-    groups: dict[str, list[_Item]] = {}
-    for item in batch:
-        groups.setdefault(item.report.device_key, []).append(item)
+def _by_device(batch: list[_Submission]) -> list[list[_Submission]]:
+    """The batch split by the devices each submission names (usually one)."""
+    groups: dict[frozenset[str], list[_Submission]] = {}
+    for submission in batch:
+        devices = frozenset(report.device_key for report in submission.reports)
+        groups.setdefault(devices, []).append(submission)
     return list(groups.values())
 
 

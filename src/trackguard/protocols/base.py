@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Literal, Protocol
 
 from trackguard.errors import TrackguardError
+from trackguard.protocols._slots import slot_setting_init
 
 
 class ProtocolError(TrackguardError):
@@ -42,6 +43,7 @@ class Alarm(StrEnum):
 EMPTY: Mapping[str, object] = MappingProxyType({})
 
 
+@slot_setting_init
 @dataclass(frozen=True, slots=True)
 class PositionReport:
     """One fix as the device reported it, in SI-ish units trackguard uses everywhere.
@@ -69,6 +71,7 @@ class PositionReport:
     attributes: Mapping[str, object] = field(default_factory=lambda: EMPTY)
 
 
+@slot_setting_init
 @dataclass(frozen=True, slots=True)
 class Decoded:
     """One decoded frame.

@@ -29,8 +29,9 @@ import struct
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 
-from trackguard.protocols._crc import reflected_crc16
+from trackguard.protocols._crc import crc16_x25
 from trackguard.protocols.base import (
     Alarm,
     Decoded,
@@ -95,7 +96,7 @@ _ENCODED_ALARMS: Mapping[Alarm, int] = MappingProxyType(
 )
 
 
-crc_itu = reflected_crc16(0x8408, init=0xFFFF, xorout=0xFFFF)
+crc_itu = crc16_x25
 """CRC-ITU as GT06 uses it: CRC-16/X-25 (reflected 0x1021, init and xor-out 0xFFFF)."""
 
 
@@ -126,8 +127,13 @@ def answer(decoded: Decoded, now: datetime) -> bytes | None:
 # --- framing ---------------------------------------------------------------------------
 
 
+_STARTS = (SHORT_START, LONG_START)
+
+
 def _start_of_frame(buffer: bytes) -> int:
     """Index of the first start marker; noise before it may be dropped."""
+    if buffer[:2] in _STARTS:  # the usual buffer: a frame right at the front
+        return 0
     found = [i for i in (buffer.find(SHORT_START), buffer.find(LONG_START)) if i >= 0]
     if found:
         return min(found)
@@ -191,7 +197,20 @@ class _Reader:
         return chunk
 
     def uint(self, n: int) -> int:
+        if n == 1:  # most fields: an index, no slice
+            at = self.at
+            if at >= len(self.data):
+                raise ProtocolError("GT06 packet content is truncated")
+            self.at = at + 1
+            return self.data[at]
         return int.from_bytes(self.take(n), "big")
+
+    def unpack(self, layout: struct.Struct) -> tuple[Any, ...]:
+        at = self.at
+        if at + layout.size > len(self.data):
+            raise ProtocolError("GT06 packet content is truncated")
+        self.at = at + layout.size
+        return layout.unpack_from(self.data, at)
 
 
 def _frame_time(fields: bytes, offset_minutes: int) -> datetime:
@@ -217,8 +236,8 @@ class _Fix:
     """The GPS block shared by 0x10/0x12/0x16/0x22/0x26 (18 bytes)."""
 
     def __init__(self, reader: _Reader, offset_minutes: int) -> None:
-        time, satellites, latitude_units, longitude_units, speed, flags = _GPS_BLOCK.unpack_from(
-            reader.take(_GPS_BLOCK.size)
+        time, satellites, latitude_units, longitude_units, speed, flags = reader.unpack(
+            _GPS_BLOCK
         )  # one call, not six
         self.time = _frame_time(time, offset_minutes)
         self.satellites = satellites & 0x0F  # high nibble: GPS info length

@@ -3,8 +3,8 @@
 For every device with single rows (`positions.fixes` NULL, under a customer's
 location key) in hours that ended at least `settle` ago, each hour's rows — and
 the block an earlier run made of that hour, when late fixes arrived since — are
-decrypted, merged (one fix per time) and written back as one block
-(`tracking.position_blocks`), encrypted under the owner's current location key.
+decrypted, merged (one fix per time) and written back as one block in the binary
+format 2 (`tracking.position_blocks`), encrypted under the owner's current location key.
 
 Positions of devices nobody activated stay single: they are encrypted under the
 fleet key of their day, whose destruction must shred exactly that day.
@@ -38,7 +38,7 @@ from trackguard.store.models.tracking import UNCOMPACTED, Position
 from trackguard.tracking.position_blocks import (
     BLOCK_SPAN,
     FixColumns,
-    encode_block,
+    encode_binary_block,
     hour_of,
 )
 from trackguard.tracking.positions import (
@@ -227,7 +227,7 @@ def block_row(
     first = _utc(fixes.time[0])
     payload = vault.encrypt(
         session,
-        encode_block(fixes),
+        encode_binary_block(fixes),
         subject=subject,
         key_class=POSITION_KEY_CLASS,
         table=POSITION_TABLE,

@@ -51,9 +51,11 @@ from trackguard.errors import VaultError
 from trackguard.store.models.tracking import Position
 from trackguard.tracking.position_blocks import (
     FIELDS,
+    BlockArrays,
     FixColumns,
     concat_columns,
     decode_block,
+    decode_block_arrays,
     hour_of,
     iso_utc_text,
 )
@@ -540,7 +542,24 @@ def open_rows(
     knows it. A row whose key was destroyed raises VaultError, or, when the caller
     passes an `unreadable` list, has its fix count appended there and is skipped.
     """
-    parts: list[FixColumns] = []
+    parts = open_row_parts(session, vault, device_id, rows, subject=subject, unreadable=unreadable)
+    listed = [p if isinstance(p, FixColumns) else p.fix_columns() for p in parts]
+    return concat_columns(listed).in_time_order()
+
+
+def open_row_parts(
+    session: Session,
+    vault: Vault,
+    device_id: str,
+    rows: Iterable[StoredRow],
+    *,
+    subject: str | None = None,
+    unreadable: list[int] | None = None,
+) -> list[BlockArrays | FixColumns]:
+    """`open_rows`' fixes as they decode, not yet joined nor sorted: one part per block
+    (arrays for binary blocks), then the single rows as one part. For readers that take
+    arrays (the export); the arguments are `open_rows`'."""
+    parts: list[BlockArrays | FixColumns] = []
     times: list[str] = []
     received: list[str] = []
     singles: list[dict[str, Any]] = []
@@ -558,12 +577,12 @@ def open_rows(
             received.append(iso_of_stored(stored_received))
             singles.append(orjson.loads(plain))
         else:
-            parts.append(decode_block(plain, fixes))
+            parts.append(decode_block_arrays(plain, fixes))
     if singles:
         parts.append(
             FixColumns(times, received, {name: [v.get(name) for v in singles] for name in FIELDS})
         )
-    return concat_columns(parts).in_time_order()
+    return parts
 
 
 def open_payload(

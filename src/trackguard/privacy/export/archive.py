@@ -7,30 +7,35 @@ name is random and says nothing about whose data it holds. A private work
 directory beside it holds the spool files a single pass over the positions needs;
 it is removed whatever happens.
 
-A ZIP allows one open member at a time, so a member written beside another
-(tracks.gpx beside positions.csv) is deflated into a spool (`DeflatedSpool`, on
-a thread of its own if the caller likes) and its compressed bytes are copied
-into the ZIP afterwards (`add_deflated`): compression is never done twice.
+A ZIP allows one open member at a time, so members written side by side
+(positions.csv and tracks.gpx) are deflated into spools (`DeflatedSpool`, on
+threads of their own if the caller likes) and their compressed bytes are copied
+into the ZIP afterwards (`add_deflated`): compression is never done twice. The
+spools deflate with ISA-L (`isal`): the same raw deflate stream any unzip reads,
+at about four times zlib's speed on this text and a little smaller at level 1.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import secrets
 import shutil
 import tempfile
 import time
-import zlib
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from zipfile import ZIP64_LIMIT, ZIP_DEFLATED, ZipFile, ZipInfo
 
+from isal import isal_zlib
+
 DIR_MODE = 0o700
 # Level 1: positions dominate and compress well even so; higher levels cost far
-# more time than they save bytes on CSV and GPX text.
+# more time than they save bytes on CSV and GPX text. (ISA-L's levels run 0-3,
+# zipfile's zlib 0-9: level 1 is the fast end of both.)
 COMPRESS_LEVEL = 1
 _CHUNK = 1 << 20
 
@@ -148,13 +153,13 @@ class DeflatedSpool:
     def __init__(self, path: Path, level: int) -> None:
         self.path = path
         self._file = path.open("wb")
-        self._deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+        self._deflate = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)
         self.crc = 0
         self.size = 0  # bytes written
         self.compressed = 0  # bytes in the file
 
     def write(self, data: bytes) -> None:
-        self.crc = zlib.crc32(data, self.crc)
+        self.crc = isal_zlib.crc32(data, self.crc)
         self.size += len(data)
         self._put(self._deflate.compress(data))
 
@@ -167,11 +172,31 @@ class DeflatedSpool:
         self.compressed += len(deflated)
         self._file.write(deflated)
 
+    def stream(self) -> io.BufferedWriter:
+        """This spool as a writable binary stream (what `io.TextIOWrapper` wraps)."""
+        return io.BufferedWriter(SpoolStream(self))
+
     def __enter__(self) -> DeflatedSpool:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class SpoolStream(io.RawIOBase):
+    """A `DeflatedSpool` as a binary stream. Closing the stream leaves the spool open:
+    the spool is closed (and its deflate stream ended) by its own `close`."""
+
+    def __init__(self, spool: DeflatedSpool) -> None:
+        super().__init__()
+        self.spool = spool
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any, /) -> int:
+        self.spool.write(data)
+        return len(data)
 
 
 def _sync_dir(path: Path) -> None:

@@ -221,10 +221,11 @@ class _Build:
                 select(Device).where(Device.customer_id == self.subject_id).order_by(Device.id)
             )
         ]
-        # tracks.gpx is deflated on a thread of its own while positions.csv is the open member.
+        # Both are deflated into spools as they are written, each on a thread of its own.
         with (
-            _text_member(self.zf, "positions.csv") as csv_out,
+            self.archive.deflated_spool("positions.csv") as csv_spool,
             self.archive.deflated_spool("tracks.gpx") as gpx_spool,
+            io.TextIOWrapper(csv_spool.stream(), encoding="utf-8", newline="") as csv_out,
             BackgroundWriter(gpx_spool) as gpx_out,
         ):
             gpx = GpxWriter(gpx_out, creator="trackguard")
@@ -233,6 +234,7 @@ class _Build:
                 self.session, self.vault, self.subject_id, devices, csv_out, gpx
             )
             gpx.close()
+        self.archive.add_deflated("positions.csv", csv_spool)
         self.archive.add_deflated("tracks.gpx", gpx_spool)
         return counts
 

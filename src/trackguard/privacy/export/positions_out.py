@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from trackguard.errors import VaultError
 from trackguard.privacy.export.background_write import BackgroundWriter
-from trackguard.privacy.export.fix_arrays import FALSE, TRUE, UNKNOWN, FixArrays
+from trackguard.privacy.export.fix_arrays import FALSE, TRUE, UNKNOWN, Coded, FixArrays
 from trackguard.privacy.export.gpx import GpxWriter, TrackPoints, trkpt_lines
 from trackguard.privacy.export.text_columns import (
     TextMatrix,
@@ -42,7 +42,7 @@ from trackguard.store.models.tracking import Position
 from trackguard.tracking.positions import (
     StoredRow,
     iso_of_stored,
-    open_rows,
+    open_row_parts,
     stored_row_columns,
     subject_of_key_ref,
 )
@@ -67,7 +67,9 @@ CSV_COLUMNS = (
     "attributes",
     "received_at",
 )
-BATCH_ROWS = 500  # blocks of an hour each: a bounded fetch, whatever the row kind
+# Rows fetched at once: binary blocks are ~30 KB each (uncompressed), so 100 of them
+# (~40,000 fixes, several batches) keep the fetch small whatever the row kind.
+BATCH_ROWS = 100
 # Fixes handled at once: enough that numpy's per-call cost vanishes, few enough to stay small.
 BATCH_FIXES = 8_192
 
@@ -191,7 +193,7 @@ class _BatchWriter:
         if not rows:
             return
         unreadable: list[int] = []  # rows whose key was destroyed: gone for good
-        fixes = open_rows(
+        parts = open_row_parts(
             self.session,
             self.vault,
             self.device.id,
@@ -200,9 +202,9 @@ class _BatchWriter:
             unreadable=unreadable,
         )
         self.counts.unreadable += sum(unreadable)
-        if not len(fixes):
+        if not parts:
             return
-        arrays = FixArrays.of(fixes)
+        arrays = FixArrays.of_parts(parts)
         self.csv_out.write_made(partial(csv_rows, self.device, arrays))
         self.counts.rows += len(arrays)
         self.splitter.add(_trip_fixes(arrays, self.config))
@@ -268,21 +270,19 @@ def _trip_fixes(fixes: FixArrays, config: TripConfig) -> TripFixes:
     return TripFixes(pick(fixes.time_us), lat, lon, moving, trkpt_lines(points))
 
 
-def _text_column(values: list[Any], default: str | None) -> TextMatrix:
+def _text_column(values: Coded, default: str | None) -> TextMatrix:
     """A text column (`default` where empty), few distinct values as a rule."""
-    distinct = list(dict.fromkeys(values))
-    texts = [_csv_field(str(v) if v else default).encode() for v in distinct]
-    if len(distinct) == 1:
+    texts = [_csv_field(str(v) if v else default).encode() for v in values.values]
+    if len(texts) == 1:
         return constant(len(values), texts[0])
-    index = {v: n for n, v in enumerate(distinct)}
-    codes = np.fromiter(map(index.__getitem__, values), np.intp, len(values))
-    return choices(codes, texts)
+    return choices(values.codes, texts)
 
 
-def _attributes_column(values: list[Any]) -> TextMatrix:
-    if not any(values):
+def _attributes_column(values: Coded) -> TextMatrix:
+    if not any(values.values):
         return np.zeros((len(values), 0), np.uint8)
-    return strings([_csv_field(_dumps(a)) if a else None for a in values])
+    texts = strings([_csv_field(_dumps(a)) if a else None for a in values.values])
+    return texts[values.codes]
 
 
 def _csv_field(value: str | None) -> str:
