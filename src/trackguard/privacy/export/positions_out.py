@@ -5,18 +5,20 @@ One pass over the rows feeds both files: rows are read from a streaming cursor
 (`tracking.position_blocks`), decrypted with the key its `key_ref` names. Whole
 hours are gathered into batches of about `BATCH_FIXES` fixes, and each batch is
 handled column by column (numpy, `fix_arrays` and `text_columns`): its CSV rows
-are formatted at once (and compressed into the ZIP, both on a second thread), its
-usable fixes' `<trkpt>` lines too, and the trip splitter (`trip_stream`) picks
-the lines of trips out of them. Python does work per batch and per trip, not
-per position. Only rows encrypted under the subject's
-own location key are exported: a tracker that changed hands keeps its earlier
-owner's positions under that owner's key, and those are not this subject's data.
+are formatted at once (and compressed, both on a second thread), its usable
+fixes' `<trkpt>` lines too (on a third thread, while the next batch decrypts),
+and the trip splitter (`trip_stream`) picks the lines of trips out of them.
+Python does work per batch and per trip, not per position. Only rows encrypted
+under the subject's own location key are exported: a tracker that changed hands
+keeps its earlier owner's positions under that owner's key, and those are not
+this subject's data.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TextIO
@@ -113,7 +115,10 @@ def export_positions(
     counts = _Counts()
     own_refs: dict[str, bool] = {}
     config = trip_config or TripConfig()
-    with BackgroundWriter(csv_out.buffer) as csv_bytes:
+    with (
+        BackgroundWriter(csv_out.buffer) as csv_bytes,
+        ThreadPoolExecutor(1, thread_name_prefix="export-trips") as trip_thread,
+    ):
         for device in devices:
             gpx.track_name = device.label
             splitter = TripSplitter(gpx, config)
@@ -124,7 +129,8 @@ def export_positions(
                 session, device.id, subject_id, own_refs, batch_rows, batch_fixes
             )
             for rows in batches:
-                out.write(rows)
+                out.write(rows, trip_thread)
+            out.finish()
             splitter.close()
     return PositionCounts(counts.rows, counts.unreadable, gpx.tracks, gpx.points)
 
@@ -188,8 +194,11 @@ class _BatchWriter:
     splitter: TripSplitter
     config: TripConfig
     counts: _Counts
+    # The previous batch's trip fixes, still being made: the splitter takes them once
+    # the next batch has been decrypted (or at `finish`), in batch order.
+    made: Future[TripFixes] | None = None
 
-    def write(self, rows: list[StoredRow]) -> None:
+    def write(self, rows: list[StoredRow], trip_thread: Executor) -> None:
         if not rows:
             return
         unreadable: list[int] = []  # rows whose key was destroyed: gone for good
@@ -207,7 +216,15 @@ class _BatchWriter:
         arrays = FixArrays.of_parts(parts)
         self.csv_out.write_made(partial(csv_rows, self.device, arrays))
         self.counts.rows += len(arrays)
-        self.splitter.add(_trip_fixes(arrays, self.config))
+        making = trip_thread.submit(_trip_fixes, arrays, self.config)
+        self.finish()
+        self.made = making
+
+    def finish(self) -> None:
+        """Hand the trip fixes still being made to the splitter."""
+        if self.made is not None:
+            made, self.made = self.made, None
+            self.splitter.add(made.result())
 
 
 def csv_rows(device: ExportDevice, fixes: FixArrays) -> bytes:
