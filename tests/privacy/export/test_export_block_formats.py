@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from trackguard.demo.seed import SeedReport
 from trackguard.privacy.export import write_export
@@ -35,6 +36,7 @@ from trackguard.tracking.positions import (
     stored_row_columns,
     subject_of_key_ref,
 )
+from trackguard.vault import Vault
 
 COMPARED = ("positions.csv", "tracks.gpx", "data.json")
 
@@ -59,15 +61,7 @@ def _rewrite_blocks(runtime: Runtime, encode: Callable[[FixColumns], bytes]) -> 
     vault = runtime.vault
     rewritten = 0
     with runtime.db.session() as session:
-        dialect = session.get_bind().dialect.name
-        rows = session.execute(
-            select(Position.device_id, *stored_row_columns(dialect)).where(
-                Position.fixes.is_not(None)
-            )
-        ).all()
-        for device_id, stored_time, _, key_ref, fixes, payload in rows:
-            time_iso = iso_of_stored(stored_time)
-            plain = open_payload(session, vault, device_id, time_iso, key_ref, payload)
+        for device_id, time_iso, key_ref, fixes, plain in _block_plaintexts(session, vault):
             again = vault.encrypt(
                 session,
                 encode(decode_block(plain, fixes)),
@@ -92,20 +86,22 @@ def _rewrite_blocks(runtime: Runtime, encode: Callable[[FixColumns], bytes]) -> 
 
 def _block_formats(runtime: Runtime) -> set[bool]:
     """Whether each block row is binary (format 2)."""
-    vault = runtime.vault
     with runtime.db.session() as session:
-        dialect = session.get_bind().dialect.name
-        rows = session.execute(
-            select(Position.device_id, *stored_row_columns(dialect)).where(
-                Position.fixes.is_not(None)
-            )
-        ).all()
-        return {
-            is_array_block(
-                open_payload(session, vault, device_id, iso_of_stored(t), key_ref, payload)
-            )
-            for device_id, t, _, key_ref, _, payload in rows
-        }
+        return {is_array_block(plain[-1]) for plain in _block_plaintexts(session, runtime.vault)}
+
+
+def _block_plaintexts(session: Session, vault: Vault) -> list[tuple[str, str, str, int, bytes]]:
+    """(device id, fix time, key_ref, fixes, plaintext) of every block row."""
+    dialect = session.get_bind().dialect.name
+    rows = session.execute(
+        select(Position.device_id, *stored_row_columns(dialect)).where(Position.fixes.is_not(None))
+    ).all()
+    found = []
+    for device_id, stored_time, _, key_ref, fixes, payload in rows:
+        time_iso = iso_of_stored(stored_time)
+        plain = open_payload(session, vault, device_id, time_iso, key_ref, payload)
+        found.append((device_id, time_iso, key_ref, fixes, plain))
+    return found
 
 
 def _add_late_singles(runtime: Runtime, subject: str) -> str:

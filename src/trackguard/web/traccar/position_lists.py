@@ -16,7 +16,6 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Dialect, Select, bindparam, literal_column, select, true
@@ -134,9 +133,16 @@ def latest_items(
     return len(rows), body
 
 
-@cache
 def _newest_rows_plain(dialect: Dialect) -> PlainQuery:
-    return compile_plain(_newest_rows_query(dialect.name), dialect)
+    # Kept per kind of database, not per dialect object: every engine has its own.
+    key = (dialect.name, dialect.paramstyle)
+    found = _PLAIN_NEWEST_ROWS.get(key)
+    if found is None:
+        found = _PLAIN_NEWEST_ROWS[key] = compile_plain(_newest_rows_query(dialect.name), dialect)
+    return found
+
+
+_PLAIN_NEWEST_ROWS: dict[tuple[str, str], PlainQuery] = {}
 
 
 def _newest_rows_query(dialect: str) -> Select[Any]:
