@@ -33,9 +33,10 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -290,18 +291,49 @@ def is_array_block(plain: bytes) -> bool:
 
 def decode_columns(plain: bytes, expected_count: int, expected_columns: int) -> list[Column]:
     """The columns of a format 2 plaintext; CiphertextError for anything else."""
+    raws = raw_columns(plain, expected_count, expected_columns)
+    return [read_column(raw) for raw in raws]
+
+
+class RawColumn(NamedTuple):  # a tuple: made per column and block, it is cheap
+    """One column of a block as stored, its sizes checked, its values not yet read."""
+
+    kind: int
+    dtype: int
+    scale: int
+    mask: bytes | memoryview | None  # one byte per fix, non-zero where the value is None
+    data: bytes | memoryview
+    fixes: int
+
+
+@contextmanager
+def refused_as_ciphertext() -> Iterator[None]:
+    """What corrupt block bytes make the readers here raise, raised as CiphertextError."""
     try:
-        columns = _decode(plain, expected_count)
+        yield
     except CiphertextError:
         raise
     except _UNDECODABLE:
         raise CiphertextError("a position block does not decode") from None
+
+
+def raw_columns(plain: bytes, expected_count: int, expected_columns: int) -> list[RawColumn]:
+    """The columns of a format 2 plaintext as stored (`read_column` reads one);
+    CiphertextError for anything else."""
+    with refused_as_ciphertext():
+        columns = _split(plain, expected_count)
     if len(columns) != expected_columns:
         raise CiphertextError("a position block has other columns")
     return columns
 
 
-def _decode(plain: bytes, expected_count: int) -> list[Column]:
+def read_column(raw: RawColumn) -> Column:
+    """A column's values; CiphertextError when they are not what its kind holds."""
+    with refused_as_ciphertext():
+        return _column(raw)
+
+
+def _split(plain: bytes, expected_count: int) -> list[RawColumn]:
     if not is_array_block(plain) or len(plain) <= len(MAGIC):
         raise CiphertextError("a position block has an unknown format")
     compression = plain[len(MAGIC)]
@@ -315,7 +347,7 @@ def _decode(plain: bytes, expected_count: int) -> list[Column]:
     if count != expected_count:
         raise CiphertextError("a position block's columns do not match its fix count")
     offset = _COUNT.size
-    columns: list[Column] = []
+    columns: list[RawColumn] = []
     while offset < len(view):
         kind, dtype, scale, masked, size = _COLUMN_HEAD.unpack_from(view, offset)
         offset += _COLUMN_HEAD.size
@@ -323,19 +355,37 @@ def _decode(plain: bytes, expected_count: int) -> list[Column]:
             raise CiphertextError("a position block is cut short")
         data = view[offset : offset + size]
         offset += size
-        columns.append(_column(kind, dtype, scale, bool(masked), data, count))
+        mask = None
+        if masked:
+            if kind not in (INT, SCALED, FLOAT) or size < count:
+                raise CiphertextError("a position block's column has a mask it cannot have")
+            mask, data = data[:count], data[count:]
+        expected = _fixed_size(kind, dtype, scale, count)
+        if expected is not None and len(data) != expected:
+            raise CiphertextError("a position block's column does not match its fix count")
+        columns.append(RawColumn(kind, dtype, scale, mask, data, count))
     return columns
 
 
-def _column(
-    kind: int, dtype: int, scale: int, masked: bool, data: memoryview, count: int
-) -> Column:
+def _fixed_size(kind: int, dtype: int, scale: int, count: int) -> int | None:
+    """The data size a column of `count` fixes must have; None where its kind fixes none
+    (its values are checked as they are read, or refused there)."""
+    if kind == FLAG:
+        return count
+    if kind in (INT, SCALED) and dtype < len(_INTEGERS):
+        return count * _INTEGERS[dtype].itemsize
+    if kind == FLOAT:
+        return count * _FLOAT.itemsize
+    if kind == TEXT and scale:
+        return count * (scale + 1)
+    return None
+
+
+def _column(raw: RawColumn) -> Column:
+    kind, dtype, scale, data, count = raw.kind, raw.dtype, raw.scale, raw.data, raw.fixes
     missing: Mask | None = None
-    if masked and kind in (INT, SCALED, FLOAT):
-        missing = _exact(data[:count], np.dtype(np.uint8), count) != 0
-        data = data[count:]
-    elif masked:
-        raise CiphertextError("a position block's column has a mask it cannot have")
+    if raw.mask is not None:
+        missing = _exact(raw.mask, np.dtype(np.uint8), count) != 0
     if kind == NONE and not data:
         return NoneColumn(count)
     if kind == FLAG:
@@ -352,12 +402,8 @@ def _column(
     if kind == FLOAT:
         return NumberColumn(_exact(data, _FLOAT, count), missing)
     if kind == CODED:
-        (listed,) = _COUNT.unpack_from(data, 0)
-        distinct = orjson.loads(bytes(data[_COUNT.size : _COUNT.size + listed]))
-        codes = _exact(data[_COUNT.size + listed :], _CODES[dtype], count).astype(np.intp)
-        if not isinstance(distinct, list) or (count and codes.max() >= len(distinct)):
-            raise CiphertextError("a position block's codes name no value")
-        return CodedColumn(distinct, codes)
+        distinct, codes = coded_parts(raw)
+        return CodedColumn(distinct, codes.astype(np.intp))
     if kind == TEXT and scale and count:
         text = bytes(data)
         if (
@@ -369,14 +415,40 @@ def _column(
             raise CiphertextError("a position block's text is not in its columns")
         return TextColumn(text, scale)
     if kind == JSON and dtype in (RAW_JSON, DEFLATED_JSON):
-        values = orjson.loads(isal_zlib.decompress(data) if dtype == DEFLATED_JSON else data)
-        if not isinstance(values, list) or len(values) != count:
-            raise CiphertextError("a position block's column does not match its fix count")
-        return ListColumn(values)
+        return ListColumn(json_values(raw))
     raise CiphertextError("a position block has a column of an unknown kind")
 
 
-def _exact(data: memoryview, dtype: np.dtype[Any], count: int) -> npt.NDArray[Any]:
+# `coded_split`, `coded_parts` and `json_values` raise what corrupt bytes make them raise:
+# callers read them inside `refused_as_ciphertext`.
+
+
+def coded_split(raw: RawColumn) -> int:
+    """Where a CODED column's codes begin (after the JSON list of its distinct values)."""
+    (listed,) = _COUNT.unpack_from(raw.data, 0)
+    return _COUNT.size + listed
+
+
+def coded_parts(raw: RawColumn) -> tuple[list[Any], npt.NDArray[Any]]:
+    """A CODED column's distinct values and its codes (as stored), checked."""
+    codes_at = coded_split(raw)
+    distinct = orjson.loads(bytes(raw.data[_COUNT.size : codes_at]))
+    codes = _exact(raw.data[codes_at:], _CODES[raw.dtype], raw.fixes)
+    if not isinstance(distinct, list) or (raw.fixes and codes.max() >= len(distinct)):
+        raise CiphertextError("a position block's codes name no value")
+    return distinct, codes
+
+
+def json_values(raw: RawColumn) -> list[Any]:
+    """A JSON column's values, checked to be one per fix."""
+    data = raw.data
+    values = orjson.loads(isal_zlib.decompress(data) if raw.dtype == DEFLATED_JSON else data)
+    if not isinstance(values, list) or len(values) != raw.fixes:
+        raise CiphertextError("a position block's column does not match its fix count")
+    return values
+
+
+def _exact(data: bytes | memoryview, dtype: np.dtype[Any], count: int) -> npt.NDArray[Any]:
     """`count` values of `dtype` filling `data` exactly."""
     if len(data) != count * dtype.itemsize:
         raise CiphertextError("a position block's column does not match its fix count")

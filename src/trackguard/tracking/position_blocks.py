@@ -19,7 +19,8 @@ Block encoding (pure, no I/O), two formats, both read:
 * format 2 (`encode_binary_block`, what compaction writes): the same columns,
   numbers and flags as binary arrays, text as JSON (`tracking.block_arrays`);
   `decode_block_arrays` hands its arrays to readers that want them (the export),
-  `decode_block` gives lists either way.
+  `decode_block` gives lists either way; `decode_blocks` reads consecutive blocks
+  that store their columns alike as one (`tracking.block_runs`).
 
 `t` (fix time) and `r` (received) are ISO 8601 UTC text with microseconds and no
 offset, the form every reader slices its own formats from; the other keys are
@@ -34,7 +35,7 @@ import json
 import operator
 import zlib
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -50,7 +51,9 @@ from trackguard.tracking.block_arrays import (
     decode_columns,
     encode_columns,
     is_array_block,
+    raw_columns,
 )
+from trackguard.tracking.block_runs import BlockRun
 
 BLOCK_FORMAT = 1  # the JSON format's "v"; binary blocks are told apart by their magic
 BLOCK_SPAN = timedelta(hours=1)
@@ -198,8 +201,38 @@ def decode_block_arrays(plain: bytes, expected_fixes: int) -> BlockArrays | FixC
     return decode_block(plain, expected_fixes)
 
 
+def decode_blocks(blocks: Iterable[tuple[bytes, int]]) -> list[BlockArrays | FixColumns]:
+    """Blocks' plaintexts (each with its fix count) in row order, decoded as
+    `decode_block_arrays` decodes them, except that consecutive format 2 blocks whose
+    columns hold the same kinds of values come back joined, as one part (`block_runs`)."""
+    parts: list[BlockArrays | FixColumns] = []
+    run = BlockRun()
+    for plain, fixes in blocks:
+        if not is_array_block(plain):
+            run = _end_run(run, parts)
+            parts.append(decode_block(plain, fixes))
+            continue
+        block = raw_columns(plain, fixes, 2 + len(FIELDS))
+        if not run.takes(block):
+            run = _end_run(run, parts)
+        run.add(block)
+    _end_run(run, parts)
+    return parts
+
+
+def _end_run(run: BlockRun, parts: list[BlockArrays | FixColumns]) -> BlockRun:
+    """Hands the run's blocks on as one part; a new run to gather the next."""
+    if len(run):
+        parts.append(_arrays_block(run.columns()))
+    return BlockRun()
+
+
 def _binary_block(plain: bytes, expected_fixes: int) -> BlockArrays:
-    time, received, *columns = decode_columns(plain, expected_fixes, 2 + len(FIELDS))
+    return _arrays_block(decode_columns(plain, expected_fixes, 2 + len(FIELDS)))
+
+
+def _arrays_block(columns: list[Column]) -> BlockArrays:
+    time, received, *columns = columns
     if not isinstance(time, TextColumn | ListColumn) or not isinstance(
         received, TextColumn | ListColumn
     ):

@@ -55,7 +55,7 @@ from trackguard.tracking.position_blocks import (
     FixColumns,
     concat_columns,
     decode_block,
-    decode_block_arrays,
+    decode_blocks,
     hour_of,
     iso_utc_text,
 )
@@ -556,10 +556,11 @@ def open_row_parts(
     subject: str | None = None,
     unreadable: list[int] | None = None,
 ) -> list[BlockArrays | FixColumns]:
-    """`open_rows`' fixes as they decode, not yet joined nor sorted: one part per block
-    (arrays for binary blocks), then the single rows as one part. For readers that take
-    arrays (the export); the arguments are `open_rows`'."""
-    parts: list[BlockArrays | FixColumns] = []
+    """`open_rows`' fixes as they decode, not yet sorted: the blocks in row order (arrays
+    for binary blocks, consecutive ones joined where they store their columns alike), then
+    the single rows as one part. For readers that take arrays (the export); the arguments
+    are `open_rows`'."""
+    blocks: list[tuple[bytes, int]] = []
     times: list[str] = []
     received: list[str] = []
     singles: list[dict[str, Any]] = []
@@ -577,7 +578,8 @@ def open_row_parts(
             received.append(iso_of_stored(stored_received))
             singles.append(orjson.loads(plain))
         else:
-            parts.append(decode_block_arrays(plain, fixes))
+            blocks.append((plain, fixes))
+    parts = decode_blocks(blocks)
     if singles:
         parts.append(
             FixColumns(times, received, {name: [v.get(name) for v in singles] for name in FIELDS})

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import os
 import secrets
 import shutil
@@ -172,31 +171,11 @@ class DeflatedSpool:
         self.compressed += len(deflated)
         self._file.write(deflated)
 
-    def stream(self) -> io.BufferedWriter:
-        """This spool as a writable binary stream (what `io.TextIOWrapper` wraps)."""
-        return io.BufferedWriter(SpoolStream(self))
-
     def __enter__(self) -> DeflatedSpool:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class SpoolStream(io.RawIOBase):
-    """A `DeflatedSpool` as a binary stream. Closing the stream leaves the spool open:
-    the spool is closed (and its deflate stream ended) by its own `close`."""
-
-    def __init__(self, spool: DeflatedSpool) -> None:
-        super().__init__()
-        self.spool = spool
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any, /) -> int:
-        self.spool.write(data)
-        return len(data)
 
 
 def _sync_dir(path: Path) -> None:

@@ -225,7 +225,7 @@ class _Build:
         with (
             self.archive.deflated_spool("positions.csv") as csv_spool,
             self.archive.deflated_spool("tracks.gpx") as gpx_spool,
-            io.TextIOWrapper(csv_spool.stream(), encoding="utf-8", newline="") as csv_out,
+            BackgroundWriter(csv_spool) as csv_out,
             BackgroundWriter(gpx_spool) as gpx_out,
         ):
             gpx = GpxWriter(gpx_out, creator="trackguard")

@@ -5,7 +5,7 @@ One pass over the rows feeds both files: rows are read from a streaming cursor
 (`tracking.position_blocks`), decrypted with the key its `key_ref` names. Whole
 hours are gathered into batches of about `BATCH_FIXES` fixes, and each batch is
 handled column by column (numpy, `fix_arrays` and `text_columns`): its CSV rows
-are formatted at once (and compressed, both on a second thread), its usable
+are formatted at once (on a second thread; compressed on another), its usable
 fixes' `<trkpt>` lines too (on a third thread, while the next batch decrypts),
 and the trip splitter (`trip_stream`) picks the lines of trips out of them.
 Python does work per batch and per trip, not per position. Only rows encrypted
@@ -21,14 +21,14 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trackguard.errors import VaultError
-from trackguard.privacy.export.background_write import BackgroundWriter
+from trackguard.privacy.export.background_write import BackgroundWriter, ByteSink
 from trackguard.privacy.export.fix_arrays import FALSE, TRUE, UNKNOWN, Coded, FixArrays
 from trackguard.privacy.export.gpx import GpxWriter, TrackPoints, trkpt_lines
 from trackguard.privacy.export.text_columns import (
@@ -98,7 +98,7 @@ def export_positions(
     vault: Vault,
     subject_id: str,
     devices: Sequence[ExportDevice],
-    csv_out: TextIO,
+    csv_out: ByteSink,
     gpx: GpxWriter,
     *,
     batch_rows: int = BATCH_ROWS,
@@ -107,16 +107,15 @@ def export_positions(
 ) -> PositionCounts:
     """Write the header and every readable position of `devices` (see module doc).
 
-    `csv_out` is a text stream over a byte stream (`.buffer`): rows are formatted as
-    bytes and written there from a second thread; `gpx` writes to its own byte sink.
+    CSV rows are formatted as UTF-8 bytes on a second thread and written to `csv_out`
+    from there; `gpx` writes to its own byte sink.
     """
-    csv_out.write(",".join(CSV_COLUMNS) + "\n")
-    csv_out.flush()
+    csv_out.write((",".join(CSV_COLUMNS) + "\n").encode())
     counts = _Counts()
     own_refs: dict[str, bool] = {}
     config = trip_config or TripConfig()
     with (
-        BackgroundWriter(csv_out.buffer) as csv_bytes,
+        BackgroundWriter(csv_out) as csv_bytes,
         ThreadPoolExecutor(1, thread_name_prefix="export-trips") as trip_thread,
     ):
         for device in devices:
