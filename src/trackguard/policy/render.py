@@ -14,7 +14,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -24,6 +23,7 @@ from trackguard.errors import TrackguardError
 from trackguard.policy import taxonomy
 from trackguard.policy.model import LANGUAGES, Policy, Text
 from trackguard.policy.period import Period
+from trackguard.policy.source import safe_yaml
 
 FORMATS: tuple[str, ...] = ("md", "html")
 # The statement's sections, in order; each is an h2 heading of the output.
@@ -80,7 +80,7 @@ def all_labels() -> dict[str, dict[str, Any]]:
         .joinpath("templates/labels.yaml")
         .read_text(encoding="utf-8")
     )
-    labels: dict[str, dict[str, Any]] = yaml.safe_load(text)
+    labels: dict[str, dict[str, Any]] = safe_yaml(text)
     return labels
 
 

@@ -22,6 +22,11 @@ Path = tuple[str | int, ...]
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def safe_yaml(text: str) -> Any:
+    """`yaml.safe_load`, with libyaml when present (labels files load ~10x faster)."""
+    return yaml.load(text, Loader=_Loader)
+
+
 @dataclass(frozen=True)
 class Located:
     """Parsed YAML and the line of every mapping key and sequence item."""

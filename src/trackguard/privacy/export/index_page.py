@@ -17,13 +17,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from trackguard.policy import Policy
 from trackguard.policy.model import Category, Purpose, Recipient, RetentionRule
 from trackguard.policy.render import format_article, format_period
 from trackguard.policy.render import labels as statement_labels
+from trackguard.policy.source import safe_yaml
 from trackguard.policy.taxonomy import covers
 from trackguard.privacy.export.collect import Held
 
@@ -74,7 +74,7 @@ def _all_labels() -> dict[str, dict[str, Any]]:
         .joinpath("templates/labels.yaml")
         .read_text(encoding="utf-8")
     )
-    loaded: dict[str, dict[str, Any]] = yaml.safe_load(text)
+    loaded: dict[str, dict[str, Any]] = safe_yaml(text)
     return loaded
 
 
