@@ -10,8 +10,10 @@ position, and the first of them a day of history at 10 s intervals (`--points`,
 `insert_positions`), then compacted into hour blocks as `serve` does every ten
 minutes (`tracking.compaction`; the latest fixes, minutes old, stay single rows).
 `trackguard serve --no-gateways` starts on it as a subprocess;
-a second process (spawned) signs in once for a bearer token and drives concurrent
-load with an asyncio httpx client, one scenario after the other:
+a second process (spawned) signs in once for a bearer token (httpx) and drives
+concurrent load over keep-alive connections, one per request in flight
+(`http_load.py`: asyncio and httptools, light enough to leave the server its
+core), one scenario after the other:
 
 * latest:  `GET /api/positions` (the newest position of every device);
 * history: `GET /api/positions?deviceId=..&from=..&to=..` (the day of history).
@@ -20,7 +22,9 @@ Each scenario first warms up, then runs `--concurrency` requests at a time for
 `--seconds`; it reports requests/s and p50/p90/p99/max latency (client side: from
 sending the request to the last byte of the body), the server's CPU time per
 request (from /proc, all its threads: the work one answer costs, far less
-sensitive to other jobs than the latencies) and the server's peak memory
+sensitive to other jobs than the latencies), the load generator's own CPU time per
+request (it shares the cores: where it nears one core, part of the latency is its
+own queueing) and the server's peak memory
 (VmHWM) is read at the end. `--concurrency 1,8,32` runs each level in turn: at 1
 the latency is the server's own time per request, above it requests queue.
 `--profile DIR` records the server with py-spy (raw, collapsed stacks) per scenario.
@@ -33,7 +37,6 @@ during the load).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
 import multiprocessing
@@ -49,12 +52,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from argon2 import PasswordHasher
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from http_load import get_request, hammer
 from ingest import ScratchDatabase, free_port, peak_memory_mib
 
 from trackguard import aio
@@ -103,6 +108,9 @@ class Measured:
     items: int  # positions in one answer
     kib: float  # size of one answer
     server_cpu_ms: float  # the server's CPU time (all threads) per answered request
+    # The load generator's own CPU time per answered request: it shares the cores, and
+    # where it nears a core the latencies are partly its own queueing.
+    client_cpu_ms: float
 
 
 # -- the database --------------------------------------------------------------------------
@@ -251,28 +259,6 @@ def percentile(ordered: list[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-async def _hammer(
-    client: httpx.AsyncClient, params: dict[str, Any], concurrency: int, seconds: float
-) -> tuple[list[float], int, float]:
-    latencies: list[float] = []
-    errors = 0
-    began = time.perf_counter()
-    deadline = began + seconds
-
-    async def worker() -> None:
-        nonlocal errors
-        while time.perf_counter() < deadline:
-            sent = time.perf_counter()
-            response = await client.get("/api/positions", params=params)
-            if response.status_code == 200:
-                latencies.append((time.perf_counter() - sent) * 1000)
-            else:
-                errors += 1
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies, errors, time.perf_counter() - began
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (all its threads), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
@@ -286,23 +272,25 @@ async def _drive(
     levels: list[int],
     seconds: float,
 ) -> list[dict[str, Any]]:
-    most = max(levels)
-    limits = httpx.Limits(max_connections=most, max_keepalive_connections=most)
-    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=120) as client:
         issued = await client.post("/api/session/token", auth=(EMAIL, PASSWORD))
         issued.raise_for_status()
         client.headers["Authorization"] = f"Bearer {issued.text}"
         client.cookies.clear()
         results = []
+        address = urlsplit(base_url)
+        host, port = address.hostname or "127.0.0.1", address.port or 80
         for name, params in scenarios.items():
             sample = await client.get("/api/positions", params=params)
             sample.raise_for_status()
             items, kib = len(sample.json()), len(sample.content) / 1024
+            request = get_request(host, "/api/positions", params, issued.text)
             for level in levels:
-                await _hammer(client, params, level, WARM_UP_SECONDS)
-                cpu_before = cpu_seconds(server_pid)
-                latencies, errors, elapsed = await _hammer(client, params, level, seconds)
+                await hammer(host, port, request, level, WARM_UP_SECONDS)
+                cpu_before, client_before = cpu_seconds(server_pid), time.process_time()
+                latencies, errors, elapsed = await hammer(host, port, request, level, seconds)
                 cpu = cpu_seconds(server_pid) - cpu_before
+                client_cpu = time.process_time() - client_before
                 latencies.sort()
                 results.append(
                     asdict(
@@ -320,6 +308,7 @@ async def _drive(
                             items=items,
                             kib=kib,
                             server_cpu_ms=cpu * 1000 / max(1, len(latencies)),
+                            client_cpu_ms=client_cpu * 1000 / max(1, len(latencies)),
                         )
                     )
                 )
@@ -445,12 +434,14 @@ def main() -> None:
     print(
         f"{'scenario':<9}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
         f"{'max ms':>9}{'requests':>9}{'errors':>7}{'items':>7}{'KiB':>7}{'cpu ms':>8}"
+        f"{'client':>8}"
     )
     for r in report["results"]:
         print(
             f"{r['scenario']:<9}{r['concurrency']:>5}{r['per_second']:>9.1f}{r['p50_ms']:>9.1f}"
             f"{r['p90_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}{r['requests']:>9}"
             f"{r['errors']:>7}{r['items']:>7}{r['kib']:>7.0f}{r['server_cpu_ms']:>8.1f}"
+            f"{r['client_cpu_ms']:>8.1f}"
         )
     print(f"server peak memory (VmHWM): {report['server_peak_mib']:.0f} MiB")
 

@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     staff_idle_minutes: float = Field(
         default=30.0, gt=0, description="A staff session unused this many minutes ends."
     )
+    # Beyond a couple of reads at once, their Python work takes turns on one GIL and every
+    # answer in flight comes late (and costs more); queued, they are answered one by one.
+    api_read_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Traccar API reads (devices, positions, geofences) handled at once; "
+        "more wait their turn.",
+    )
     # Bad-fix filters (tracking): each can be switched off with 0 / false.
     filter_invalid: bool = True
     filter_zero: bool = True

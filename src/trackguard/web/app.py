@@ -7,6 +7,7 @@ database itself, and closing the runtime is the caller's job.
 
 from __future__ import annotations
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
@@ -39,6 +40,7 @@ def create_app(runtime: Runtime, *, live: LiveHub | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.api_reads = CapacityLimiter(runtime.settings.api_read_threads)
     app.state.statements = StatementCache()
     # Sign-in state (throttle, Basic cache) and the live hub the /api/socket relays.
     app.state.auth = WebAuth(clock=runtime.clock)

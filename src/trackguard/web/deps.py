@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from anyio import CapacityLimiter
 from fastapi import Depends, Request
 
 from trackguard.runtime import Runtime
@@ -26,5 +27,12 @@ async def get_statements(request: Request) -> StatementCache:
     return statements
 
 
+async def get_api_reads(request: Request) -> CapacityLimiter:
+    """The threads Traccar API reads run on (`Settings.api_read_threads` of them)."""
+    reads: CapacityLimiter = request.app.state.api_reads
+    return reads
+
+
 CurrentRuntime = Annotated[Runtime, Depends(get_runtime)]
+ApiReads = Annotated[CapacityLimiter, Depends(get_api_reads)]
 Statements = Annotated[StatementCache, Depends(get_statements)]

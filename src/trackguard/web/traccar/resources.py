@@ -11,15 +11,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import Field
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from trackguard.runtime import Runtime
 from trackguard.tracking.positions import StoredPosition
 from trackguard.web.auth.principal import CurrentCustomer
-from trackguard.web.deps import get_runtime
+from trackguard.web.deps import ApiReads, get_runtime
 from trackguard.web.traccar import schemas
 from trackguard.web.traccar.access import CustomerData, OwnDevice
 from trackguard.web.traccar.ids import position_id
@@ -102,15 +102,18 @@ def _read_now(runtime: Runtime, customer_id: str, action: str, build: Any) -> Tr
     return TraccarJSON(body, headers=PRIVATE)
 
 
-async def _read(runtime: Runtime, customer_id: str, action: str, build: Any) -> TraccarJSON:
-    """Read, audit and encode in one trip to the threadpool (the routes are async, so
-    FastAPI adds no hop of its own per dependency and route)."""
-    return await run_in_threadpool(_read_now, runtime, customer_id, action, build)
+async def _read(
+    runtime: Runtime, reads: CapacityLimiter, customer_id: str, action: str, build: Any
+) -> TraccarJSON:
+    """Read, audit and encode in one trip to a thread (the routes are async, so FastAPI adds
+    no hop of its own per dependency and route), on one of the `reads` threads."""
+    return await to_thread.run_sync(_read_now, runtime, customer_id, action, build, limiter=reads)
 
 
 @router.get("/devices", response_model=list[schemas.Device])
 async def devices(
     runtime: ApiRuntime,
+    reads: ApiReads,
     principal: CurrentCustomer,
     ids: Ids = [],  # noqa: B006 - FastAPI copies defaults
     unique_ids: UniqueIds = [],  # noqa: B006
@@ -129,22 +132,25 @@ async def devices(
             chosen = data.devices()
         return devices_json(data, chosen, runtime.clock())
 
-    return await _read(runtime, principal.id, "traccar.devices.read", build)
+    return await _read(runtime, reads, principal.id, "traccar.devices.read", build)
 
 
 @router.get("/devices/{device_id}", response_model=schemas.Device)
-async def device(runtime: ApiRuntime, principal: CurrentCustomer, device_id: PathId) -> TraccarJSON:
+async def device(
+    runtime: ApiRuntime, reads: ApiReads, principal: CurrentCustomer, device_id: PathId
+) -> TraccarJSON:
     """One of the customer's devices (404 for any other id)."""
 
     def build(data: CustomerData) -> Any:
         return devices_json(data, data.devices_numbered([device_id]), runtime.clock())[0]
 
-    return await _read(runtime, principal.id, "traccar.devices.read", build)
+    return await _read(runtime, reads, principal.id, "traccar.devices.read", build)
 
 
 @router.get("/positions", response_model=list[schemas.Position])
 async def positions(
     runtime: ApiRuntime,
+    reads: ApiReads,
     principal: CurrentCustomer,
     ids: Ids = [],  # noqa: B006
     device_id: DeviceId = None,
@@ -170,12 +176,12 @@ async def positions(
         latest = data.latest_positions(chosen)
         return positions_json([(d, latest[d.id]) for d in chosen if d.id in latest])
 
-    return await _read(runtime, principal.id, "traccar.positions.read", build)
+    return await _read(runtime, reads, principal.id, "traccar.positions.read", build)
 
 
 @router.get("/geofences", response_model=list[schemas.Geofence])
 async def geofences(
-    runtime: ApiRuntime, principal: CurrentCustomer, device_id: DeviceId = None
+    runtime: ApiRuntime, reads: ApiReads, principal: CurrentCustomer, device_id: DeviceId = None
 ) -> TraccarJSON:
     """The customer's geofences; `deviceId`: those that device watches."""
 
@@ -183,15 +189,15 @@ async def geofences(
         only = data.devices_numbered([device_id])[0] if device_id is not None else None
         return [geofence_json(g.number, g.name, g.area) for g in data.geofences(only)]
 
-    return await _read(runtime, principal.id, "traccar.geofences.read", build)
+    return await _read(runtime, reads, principal.id, "traccar.geofences.read", build)
 
 
 @router.get("/geofences/{geofence_id}", response_model=schemas.Geofence)
 async def geofence(
-    runtime: ApiRuntime, principal: CurrentCustomer, geofence_id: PathId
+    runtime: ApiRuntime, reads: ApiReads, principal: CurrentCustomer, geofence_id: PathId
 ) -> TraccarJSON:
     def build(data: CustomerData) -> Any:
         g = data.geofence_numbered(geofence_id)
         return geofence_json(g.number, g.name, g.area)
 
-    return await _read(runtime, principal.id, "traccar.geofences.read", build)
+    return await _read(runtime, reads, principal.id, "traccar.geofences.read", build)
