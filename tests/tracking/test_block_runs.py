@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import zlib
 
 import numpy as np
@@ -12,7 +13,7 @@ from tests.tracking.block_strategies import fix_columns, same_values
 
 from trackguard.errors import CiphertextError
 from trackguard.privacy.export.fix_arrays import FixArrays
-from trackguard.tracking.block_arrays import DEFLATED, MAGIC, STORED, NumberColumn
+from trackguard.tracking.block_arrays import DEFLATED, JSON, MAGIC, STORED, NumberColumn
 from trackguard.tracking.position_blocks import (
     FIELDS,
     BlockArrays,
@@ -130,6 +131,33 @@ def test_a_corrupt_block_in_a_run_is_refused_as_a_ciphertext_error(
     except CiphertextError:
         return
     assert len(_listed(joined).time) == sum(counts)  # still the blocks' fixes, all of them
+
+
+def _with_head(plain: bytes, column: int, kind: int, dtype: int) -> bytes:
+    """`plain` stored (not deflated), column number `column` given another kind and dtype."""
+    body = bytearray(plain[len(MAGIC) + 1 :])
+    if plain[len(MAGIC)] == DEFLATED:
+        body = bytearray(zlib.decompress(body))
+    offset = 4
+    for _ in range(column):
+        offset += 8 + struct.unpack_from("<I", body, offset + 4)[0]
+    body[offset], body[offset + 1] = kind, dtype
+    return MAGIC + bytes([STORED]) + bytes(body)
+
+
+@pytest.mark.parametrize(("kind", "dtype"), [(JSON, 5), (9, 0), (9, 1)])
+def test_a_column_of_a_kind_no_block_has_is_refused_in_a_run_as_alone(
+    kind: int, dtype: int
+) -> None:
+    blocks = _hours(2, lat=[1.0, 2.0, 3.0, 4.0], attributes=[{"a": 1}, None, None, {"b": [2]}])
+    attributes = 2 + FIELDS.index("attributes")
+    plains = [encode_binary_block(b) for b in blocks]
+    # The first block keeps its JSON column: the run's column is JSON, the second's is not.
+    plains[1] = _with_head(plains[1], attributes, kind, dtype)
+    with pytest.raises(CiphertextError):
+        decode_block_arrays(plains[1], 2)
+    with pytest.raises(CiphertextError):
+        decode_blocks([(plains[0], 2), (plains[1], 2)])
 
 
 def test_a_block_that_is_no_block_is_refused() -> None:

@@ -414,7 +414,7 @@ def _column(raw: RawColumn) -> Column:
         ):
             raise CiphertextError("a position block's text is not in its columns")
         return TextColumn(text, scale)
-    if kind == JSON and dtype in (RAW_JSON, DEFLATED_JSON):
+    if kind == JSON:
         return ListColumn(json_values(raw))
     raise CiphertextError("a position block has a column of an unknown kind")
 
@@ -442,6 +442,8 @@ def coded_parts(raw: RawColumn) -> tuple[list[Any], npt.NDArray[Any]]:
 def json_values(raw: RawColumn) -> list[Any]:
     """A JSON column's values, checked to be one per fix."""
     data = raw.data
+    if raw.dtype not in (RAW_JSON, DEFLATED_JSON):
+        raise CiphertextError("a position block has a column of an unknown kind")
     values = orjson.loads(isal_zlib.decompress(data) if raw.dtype == DEFLATED_JSON else data)
     if not isinstance(values, list) or len(values) != raw.fixes:
         raise CiphertextError("a position block's column does not match its fix count")

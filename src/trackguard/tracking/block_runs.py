@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from trackguard.errors import CiphertextError
 from trackguard.tracking.block_arrays import (
     CODED,
     FLAG,
@@ -144,10 +145,14 @@ def _joined(raws: list[RawColumn], family: Family) -> Column:
         return FlagColumn(b"".join(_flag_codes(raw) for raw in raws))
     if family == (CODED,):
         return _joined_codes(raws)
-    values: list[Any] = []  # JSON
+    if family == (JSON,):
+        values: list[Any] = []
+        for raw in raws:
+            values += [None] * raw.fixes if raw.kind == NONE else json_values(raw)
+        return ListColumn(values)
     for raw in raws:
-        values += [None] * raw.fixes if raw.kind == NONE else json_values(raw)
-    return ListColumn(values)
+        read_column(raw)  # a kind no block holds: refused as it would be alone
+    raise CiphertextError("a position block has a column of an unknown kind")
 
 
 def _joined_same_codes(raws: list[RawColumn], count: int) -> Column | None:
