@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from trackguard.errors import CiphertextError
 from trackguard.tracking.block_arrays import (
@@ -196,9 +197,17 @@ def _joined_codes(raws: list[RawColumn]) -> CodedColumn:
         ([None], np.zeros(raw.fixes, np.intp)) if raw.kind == NONE else coded_parts(raw)
         for raw in raws
     ]
+    return CodedColumn(*joined_codes(parts))
+
+
+def joined_codes(
+    parts: Sequence[tuple[list[Any], npt.NDArray[Any]]],
+) -> tuple[list[Any], npt.NDArray[np.intp]]:
+    """Columns of (distinct values, a code per fix) one after the other, as one: equal
+    values (of one type) share a code; an unhashable value keeps a code of its own."""
     distinct = parts[0][0]
     if all(_same_values(values, distinct) for values, _ in parts):  # one protocol throughout
-        return CodedColumn(distinct, np.concatenate([c for _, c in parts]).astype(np.intp))
+        return distinct, np.concatenate([c for _, c in parts]).astype(np.intp)
     index: dict[tuple[type, Any], int] = {}
     listed: list[Any] = []
     mapped = []
@@ -207,13 +216,13 @@ def _joined_codes(raws: list[RawColumn]) -> CodedColumn:
         for n, value in enumerate(values):
             try:
                 code = index.setdefault((type(value), value), len(listed))
-            except TypeError:  # unhashable: kept on its own, as a block read alone keeps it
+            except TypeError:
                 code = len(listed)
             if code == len(listed):
                 listed.append(value)
             remap[n] = code
         mapped.append(remap[codes])
-    return CodedColumn(listed, np.concatenate(mapped))
+    return listed, np.concatenate(mapped)
 
 
 def _same_values(a: list[Any], b: list[Any]) -> bool:

@@ -33,6 +33,7 @@ from trackguard.tracking.block_arrays import (
     NumberColumn,
     TextColumn,
 )
+from trackguard.tracking.block_runs import joined_codes
 from trackguard.tracking.position_blocks import BlockArrays, FixColumns, iso_utc_text
 
 ISO_WIDTH = 26  # "2026-03-01T10:00:00.000000"
@@ -72,21 +73,7 @@ class Coded:
         """The parts one after the other; equal values (of one type) share a code."""
         if len(parts) == 1:
             return parts[0]
-        values: list[Any] = []
-        seen: dict[tuple[type, Any], int] = {}
-        codes = []
-        for part in parts:
-            remap = np.empty(len(part.values), np.intp)
-            for n, value in enumerate(part.values):
-                try:
-                    code = seen.setdefault((type(value), value), len(values))
-                except TypeError:
-                    code = len(values)
-                if code == len(values):
-                    values.append(value)
-                remap[n] = code
-            codes.append(remap[part.codes])
-        return cls(values, np.concatenate(codes))
+        return cls(*joined_codes([(part.values, part.codes) for part in parts]))
 
     def take(self, keep: npt.NDArray[np.intp]) -> Coded:
         return Coded(self.values, self.codes[keep])
