@@ -18,9 +18,10 @@ Block encoding (pure, no I/O), two formats, both read:
 
 * format 2 (`encode_binary_block`, what compaction writes): the same columns,
   numbers and flags as binary arrays, text as JSON (`tracking.block_arrays`);
-  `decode_block_arrays` hands its arrays to readers that want them (the export),
-  `decode_block` gives lists either way; `decode_blocks` reads consecutive blocks
-  that store their columns alike as one (`tracking.block_runs`).
+  `decode_blocks` hands their arrays to readers that want them (the export),
+  consecutive blocks whose columns hold the same kinds of values joined into one
+  part (`tracking.block_runs`); `decode_block_arrays` does so for one block, and
+  `decode_block` gives lists either way.
 
 `t` (fix time) and `r` (received) are ISO 8601 UTC text with microseconds and no
 offset, the form every reader slices its own formats from; the other keys are
@@ -231,8 +232,8 @@ def _binary_block(plain: bytes, expected_fixes: int) -> BlockArrays:
     return _arrays_block(decode_columns(plain, expected_fixes, 2 + len(FIELDS)))
 
 
-def _arrays_block(columns: list[Column]) -> BlockArrays:
-    time, received, *columns = columns
+def _arrays_block(decoded: list[Column]) -> BlockArrays:
+    time, received, *columns = decoded
     if not isinstance(time, TextColumn | ListColumn) or not isinstance(
         received, TextColumn | ListColumn
     ):

@@ -87,7 +87,7 @@ def _rewrite_blocks(runtime: Runtime, encode: Callable[[FixColumns], bytes]) -> 
 def _block_formats(runtime: Runtime) -> set[bool]:
     """Whether each block row is binary (format 2)."""
     with runtime.db.session() as session:
-        return {is_array_block(plain[-1]) for plain in _block_plaintexts(session, runtime.vault)}
+        return {is_array_block(row[-1]) for row in _block_plaintexts(session, runtime.vault)}
 
 
 def _block_plaintexts(session: Session, vault: Vault) -> list[tuple[str, str, str, int, bytes]]:
